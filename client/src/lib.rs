@@ -1,0 +1,1 @@
+//! Device-side client for AWS IoT Core; grows in issue #6.

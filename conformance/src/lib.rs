@@ -1,0 +1,1 @@
+//! Conformance suites against the emulator or real AWS; grows in issue #6.

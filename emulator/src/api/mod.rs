@@ -1,0 +1,65 @@
+//! The control plane: AWS IoT's rest-json API on axum, as the aws CLI and boto3 call it.
+//! One module per resource family; each handler is named after its AWS operation, calls
+//! the registry operation of the same name and serialises the reply.
+
+pub mod admin;
+pub mod cas;
+pub mod certificates;
+pub mod endpoint;
+pub mod error;
+pub mod extract;
+pub mod policies;
+pub mod role_aliases;
+pub mod templates;
+pub mod thing_groups;
+pub mod thing_types;
+pub mod things;
+
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::Response;
+use axum::Router;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::state::Emulator;
+
+/// Every route of the control plane.
+pub fn router(emulator: Emulator) -> Router {
+    Router::new()
+        .merge(certificates::routes())
+        .merge(cas::routes())
+        .merge(things::routes())
+        .merge(thing_types::routes())
+        .merge(thing_groups::routes())
+        .merge(policies::routes())
+        .merge(templates::routes())
+        .merge(role_aliases::routes())
+        .merge(endpoint::routes())
+        .merge(admin::routes())
+        .fallback(unknown_operation)
+        .with_state(emulator)
+}
+
+/// Serves the control plane on `listener` until `shutdown` flips.
+pub async fn serve(listener: TcpListener, emulator: Emulator, mut shutdown: watch::Receiver<bool>) {
+    let app = router(emulator);
+    let stop = async move {
+        let _ = shutdown.changed().await;
+    };
+    if let Err(e) = axum::serve(listener, app)
+        .with_graceful_shutdown(stop)
+        .await
+    {
+        tracing::error!(cause = %e, "control plane stopped");
+    }
+}
+
+/// A clean JSON 501 for anything we do not implement (a 500 would make botocore retry).
+async fn unknown_operation(method: Method, uri: Uri) -> Response {
+    error::error_response(
+        StatusCode::NOT_IMPLEMENTED,
+        "NotImplementedException",
+        json!({ "message": format!("iot-emulator does not implement {method} {}", uri.path()) }),
+    )
+}

@@ -1,0 +1,10 @@
+//! Control-plane operations on role aliases.
+
+use axum::Router;
+
+use crate::state::Emulator;
+
+/// Routes of this resource family.
+pub fn routes() -> Router<Emulator> {
+    Router::new()
+}

@@ -1,0 +1,109 @@
+//! Command-line flags and their environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// iot-emulator: AWS IoT Core's device-provisioning world, locally and offline.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "iot-emulator", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+/// What to do; serving is the default.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Serve the control plane, the broker and the credentials provider (the default).
+    Serve,
+}
+
+/// Everything a running emulator is configured with.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// Control-plane HTTP listener (`aws iot --endpoint-url`). Port 0 picks one.
+    #[arg(long, env = "IOT_EMULATOR_API_ADDR", default_value = "127.0.0.1:4566")]
+    pub api_addr: SocketAddr,
+
+    /// MQTT over mutual TLS listener. Port 0 picks one.
+    #[arg(long, env = "IOT_EMULATOR_MQTT_ADDR", default_value = "127.0.0.1:8883")]
+    pub mqtt_addr: SocketAddr,
+
+    /// Credentials-provider HTTPS listener. Port 0 picks one.
+    #[arg(
+        long,
+        env = "IOT_EMULATOR_CREDENTIALS_ADDR",
+        default_value = "127.0.0.1:8443"
+    )]
+    pub credentials_addr: SocketAddr,
+
+    /// Where state lives across restarts (default: `$XDG_DATA_HOME/iot-emulator`,
+    /// else `~/.local/share/iot-emulator`, else `./.iot-emulator`).
+    #[arg(long, env = "IOT_EMULATOR_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Keep all state in memory; nothing is written except the root CA for clients.
+    #[arg(long, env = "IOT_EMULATOR_IN_MEMORY", conflicts_with = "data_dir")]
+    pub in_memory: bool,
+
+    /// AWS region reported in ARNs and endpoints.
+    #[arg(long, env = "IOT_EMULATOR_REGION", default_value = "us-east-1")]
+    pub region: String,
+
+    /// AWS account id reported in ARNs.
+    #[arg(long, env = "IOT_EMULATOR_ACCOUNT_ID", default_value = "123456789012")]
+    pub account_id: String,
+
+    /// Fix every id, key and token. Also freezes the clock unless `--clock` says otherwise.
+    #[arg(long, env = "IOT_EMULATOR_SEED")]
+    pub seed: Option<u64>,
+
+    /// `system`, or an RFC 3339 instant to freeze the clock at (advance it over HTTP).
+    /// Default: `system`, or `2026-01-01T00:00:00Z` when `--seed` is given.
+    #[arg(long, env = "IOT_EMULATOR_CLOCK")]
+    pub clock: Option<String>,
+
+    /// Write the endpoints as JSON to this file once every listener accepts.
+    #[arg(long, env = "IOT_EMULATOR_READY_FILE")]
+    pub ready_file: Option<PathBuf>,
+}
+
+impl Config {
+    /// In memory, every listener on an ephemeral loopback port.
+    pub fn for_tests() -> Self {
+        let any: SocketAddr = "127.0.0.1:0".parse().expect("valid address");
+        Config {
+            api_addr: any,
+            mqtt_addr: any,
+            credentials_addr: any,
+            data_dir: None,
+            in_memory: true,
+            region: "us-east-1".into(),
+            account_id: "123456789012".into(),
+            seed: None,
+            clock: None,
+            ready_file: None,
+        }
+    }
+
+    /// The data directory in use, or `None` in memory.
+    pub fn resolved_data_dir(&self) -> Option<PathBuf> {
+        if self.in_memory {
+            return None;
+        }
+        if let Some(dir) = &self.data_dir {
+            return Some(dir.clone());
+        }
+        let base = std::env::var_os("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
+        Some(match base {
+            Some(base) => base.join("iot-emulator"),
+            None => PathBuf::from(".iot-emulator"),
+        })
+    }
+}

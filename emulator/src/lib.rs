@@ -1,0 +1,26 @@
+//! iot-emulator: AWS IoT Core's device-provisioning world, locally and offline.
+//!
+//! # Layout
+//! Dependencies point down this list only:
+//! - [`server`], [`bootstrap`], [`config`], [`tls`]: wiring, start-up, flags, listener TLS.
+//! - Front ends: [`api`] (the rest-json control plane), [`mqtt`] (the broker),
+//!   [`credentials`] (the credentials provider). They never import each other.
+//! - Engines: [`pki`] (CA, keys, issuing).
+//! - [`registry`]: the domain model and its durable tables.
+//! - [`basis`]: clock, deterministic entropy, the embedded store.
+
+pub mod api;
+pub mod basis;
+pub mod bootstrap;
+pub mod config;
+pub mod credentials;
+pub mod mqtt;
+pub mod pki;
+pub mod registry;
+pub mod server;
+pub mod state;
+pub mod tls;
+
+pub use config::Config;
+pub use server::{run, start, ReadyInfo, Running};
+pub use state::Emulator;

@@ -1,0 +1,104 @@
+//! Domain errors, named after the AWS IoT exceptions they become on every protocol.
+
+/// The AWS exception an error is reported as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    CertificateConflict,
+    CertificateState,
+    CertificateValidation,
+    ConflictingResourceUpdate,
+    DeleteConflict,
+    InternalFailure,
+    InvalidRequest,
+    InvalidStateTransition,
+    LimitExceeded,
+    MalformedPolicy,
+    NotConfigured,
+    RegistrationCodeValidation,
+    ResourceAlreadyExists,
+    ResourceNotFound,
+    ResourceRegistrationFailure,
+    ServiceUnavailable,
+    Throttling,
+    Unauthorized,
+    VersionConflict,
+    VersionsLimitExceeded,
+}
+
+impl ErrorKind {
+    /// The exception's name as AWS spells it.
+    pub fn exception_name(self) -> &'static str {
+        use ErrorKind::*;
+        match self {
+            CertificateConflict => "CertificateConflictException",
+            CertificateState => "CertificateStateException",
+            CertificateValidation => "CertificateValidationException",
+            ConflictingResourceUpdate => "ConflictingResourceUpdateException",
+            DeleteConflict => "DeleteConflictException",
+            InternalFailure => "InternalFailureException",
+            InvalidRequest => "InvalidRequestException",
+            InvalidStateTransition => "InvalidStateTransitionException",
+            LimitExceeded => "LimitExceededException",
+            MalformedPolicy => "MalformedPolicyException",
+            NotConfigured => "NotConfiguredException",
+            RegistrationCodeValidation => "RegistrationCodeValidationException",
+            ResourceAlreadyExists => "ResourceAlreadyExistsException",
+            ResourceNotFound => "ResourceNotFoundException",
+            ResourceRegistrationFailure => "ResourceRegistrationFailureException",
+            ServiceUnavailable => "ServiceUnavailableException",
+            Throttling => "ThrottlingException",
+            Unauthorized => "UnauthorizedException",
+            VersionConflict => "VersionConflictException",
+            VersionsLimitExceeded => "VersionsLimitExceededException",
+        }
+    }
+}
+
+/// An error from the registry or an engine, carrying what AWS would say.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}: {message}", kind.exception_name())]
+pub struct IotError {
+    /// Which AWS exception this is.
+    pub kind: ErrorKind,
+    /// The human-readable message.
+    pub message: String,
+    /// For ResourceAlreadyExists: the existing resource's id and ARN.
+    pub resource: Option<(String, String)>,
+}
+
+impl IotError {
+    /// An error of `kind` with `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        IotError {
+            kind,
+            message: message.into(),
+            resource: None,
+        }
+    }
+
+    /// InvalidRequestException.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidRequest, message)
+    }
+
+    /// ResourceNotFoundException.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::ResourceNotFound, message)
+    }
+
+    /// ResourceAlreadyExistsException naming the existing resource.
+    pub fn already_exists(message: impl Into<String>, id: &str, arn: &str) -> Self {
+        IotError {
+            resource: Some((id.to_string(), arn.to_string())),
+            ..Self::new(ErrorKind::ResourceAlreadyExists, message)
+        }
+    }
+
+    /// InternalFailureException.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InternalFailure, message)
+    }
+}
+
+/// Shorthand for results in the registry and engines.
+pub type IotResult<T> = Result<T, IotError>;

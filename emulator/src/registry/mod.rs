@@ -1,0 +1,223 @@
+//! The registry: AWS IoT's domain model (certificates, CAs, things, groups, types, policies,
+//! templates, role aliases) behind one lock, persisted change by change.
+//!
+//! Every write runs as a closure over [`Inner`] that logs its changes in a [`Tx`]. When the
+//! closure succeeds the changes are committed durably before the caller sees the result;
+//! when it fails, or the commit fails, the logged undo restores the previous state, so a
+//! write is all or nothing.
+
+pub mod arn;
+pub mod ca;
+pub mod certificate;
+pub mod error;
+pub mod policy;
+pub mod role_alias;
+pub mod table;
+pub mod template;
+pub mod thing;
+pub mod thing_group;
+pub mod thing_type;
+pub mod validate;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub use arn::Account;
+pub use error::{ErrorKind, IotError, IotResult};
+pub use table::{Table, Tx};
+
+use crate::basis::{Change, Clock, Entropy, Store};
+use table::RowSink;
+
+/// Every table of the registry.
+#[derive(Debug)]
+pub struct Inner {
+    pub certificates: Table<certificate::Certificate>,
+    pub ca_certificates: Table<ca::CaCertificate>,
+    pub things: Table<thing::Thing>,
+    pub thing_types: Table<thing_type::ThingType>,
+    pub thing_groups: Table<thing_group::ThingGroup>,
+    pub policies: Table<policy::Policy>,
+    /// Policy attachments, keyed `"<policyName>\n<target>"`.
+    pub policy_targets: Table<policy::PolicyTarget>,
+    pub templates: Table<template::ProvisioningTemplate>,
+    pub role_aliases: Table<role_alias::RoleAlias>,
+    /// Small singletons (registration code, endpoint prefixes, entropy counters, the CA).
+    pub meta: Table<serde_json::Value>,
+}
+
+impl Inner {
+    fn new() -> Self {
+        Inner {
+            certificates: Table::new("certificates"),
+            ca_certificates: Table::new("ca_certificates"),
+            things: Table::new("things"),
+            thing_types: Table::new("thing_types"),
+            thing_groups: Table::new("thing_groups"),
+            policies: Table::new("policies"),
+            policy_targets: Table::new("policy_targets"),
+            templates: Table::new("templates"),
+            role_aliases: Table::new("role_aliases"),
+            meta: Table::new("meta"),
+        }
+    }
+
+    fn sink(&mut self, table: &str) -> Option<&mut dyn RowSink> {
+        Some(match table {
+            "certificates" => &mut self.certificates,
+            "ca_certificates" => &mut self.ca_certificates,
+            "things" => &mut self.things,
+            "thing_types" => &mut self.thing_types,
+            "thing_groups" => &mut self.thing_groups,
+            "policies" => &mut self.policies,
+            "policy_targets" => &mut self.policy_targets,
+            "templates" => &mut self.templates,
+            "role_aliases" => &mut self.role_aliases,
+            "meta" => &mut self.meta,
+            _ => return None,
+        })
+    }
+
+    fn rollback(&mut self, tx: Tx) {
+        for (table, key, before) in tx.undo.into_iter().rev() {
+            if let Some(sink) = self.sink(table) {
+                sink.restore_row(&key, before.as_deref());
+            }
+        }
+    }
+}
+
+/// The cloneable handle every front end and engine shares.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    // A std Mutex: no `.await` happens while it is held and every section is short.
+    inner: Mutex<Inner>,
+    store: Option<Store>,
+    account: Account,
+    clock: Clock,
+    entropy: Arc<Entropy>,
+}
+
+const ENTROPY_KEY: &str = "entropy_counters";
+
+impl Registry {
+    /// Opens the registry over `store` (or in memory with `None`), loading what it holds.
+    pub fn open(
+        store: Option<Store>,
+        account: Account,
+        clock: Clock,
+        entropy: Arc<Entropy>,
+    ) -> Result<Self, crate::basis::StoreError> {
+        let mut inner = Inner::new();
+        if let Some(store) = &store {
+            for (table, key, value) in store.load_all()? {
+                if let Some(sink) = inner.sink(&table) {
+                    sink.restore_row(&key, Some(&value));
+                }
+            }
+        }
+        if let Some(saved) = inner.meta.get(ENTROPY_KEY) {
+            if let Ok(counters) = serde_json::from_value(saved.clone()) {
+                entropy.restore_counters(counters);
+            }
+        }
+        Ok(Registry {
+            shared: Arc::new(Shared {
+                inner: Mutex::new(inner),
+                store,
+                account,
+                clock,
+                entropy,
+            }),
+        })
+    }
+
+    /// The account and region resources live in.
+    pub fn account(&self) -> &Account {
+        &self.shared.account
+    }
+
+    /// The emulator clock.
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
+    /// The deterministic entropy source.
+    pub fn entropy(&self) -> &Entropy {
+        &self.shared.entropy
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.shared.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs a read-only closure over the registry.
+    pub fn read<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
+        f(&self.lock())
+    }
+
+    /// Runs a write: all of it is durable before this returns `Ok`, none of it on `Err`.
+    pub fn write<R>(&self, f: impl FnOnce(&mut Inner, &mut Tx) -> IotResult<R>) -> IotResult<R> {
+        let mut inner = self.lock();
+        let mut tx = Tx::default();
+        let result = f(&mut inner, &mut tx);
+        let result = match result {
+            Ok(value) => self.commit(&mut inner, &mut tx).map(|()| value),
+            Err(e) => Err(e),
+        };
+        if result.is_err() {
+            inner.rollback(tx);
+        }
+        result
+    }
+
+    fn commit(&self, inner: &mut Inner, tx: &mut Tx) -> IotResult<()> {
+        let Some(store) = &self.shared.store else {
+            return Ok(());
+        };
+        if tx.changes.is_empty() {
+            return Ok(());
+        }
+        let counters = serde_json::to_value(self.shared.entropy.counters())
+            .map_err(|e| IotError::internal(e.to_string()))?;
+        inner.meta.put(tx, ENTROPY_KEY, counters);
+        store.commit(&tx.changes).map_err(|e| {
+            tracing::error!(cause = %e, "commit failed");
+            IotError::internal("An internal error occurred while saving the change")
+        })
+    }
+
+    /// Persists changes made outside a registry write (used at start-up for metadata).
+    pub fn persist_raw(&self, changes: &[Change]) -> IotResult<()> {
+        match &self.shared.store {
+            Some(store) => store
+                .commit(changes)
+                .map_err(|e| IotError::internal(e.to_string())),
+            None => Ok(()),
+        }
+    }
+
+    /// Deletes every resource, keeping the emulator's own identity (CA, endpoints, seed).
+    pub fn reset(&self, keep_meta: &[&str]) -> IotResult<()> {
+        let mut inner = self.lock();
+        let kept: Vec<(String, serde_json::Value)> = keep_meta
+            .iter()
+            .filter_map(|k| inner.meta.get(k).map(|v| (k.to_string(), v.clone())))
+            .collect();
+        if let Some(store) = &self.shared.store {
+            store
+                .clear()
+                .map_err(|e| IotError::internal(e.to_string()))?;
+        }
+        *inner = Inner::new();
+        let mut tx = Tx::default();
+        for (k, v) in kept {
+            inner.meta.put(&mut tx, k, v);
+        }
+        self.commit(&mut inner, &mut tx)
+    }
+}

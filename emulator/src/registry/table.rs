@@ -1,0 +1,121 @@
+//! Ordered in-memory tables whose every change is logged for the store and for rollback.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::basis::Change;
+
+/// The changes one registry write makes: what to persist, and how to undo it.
+#[derive(Debug, Default)]
+pub struct Tx {
+    pub(crate) changes: Vec<Change>,
+    /// `(table, key, value before the change)`, in order of the changes.
+    pub(crate) undo: Vec<(&'static str, String, Option<Vec<u8>>)>,
+}
+
+/// Anything that can take a serialised row back: used to load and to roll back.
+pub(crate) trait RowSink {
+    /// Replaces (or with `None`, removes) the row at `key`.
+    fn restore_row(&mut self, key: &str, value: Option<&[u8]>);
+}
+
+/// A table of records keyed by name (or id), iterated in key order.
+#[derive(Debug)]
+pub struct Table<T> {
+    name: &'static str,
+    rows: BTreeMap<String, T>,
+}
+
+impl<T: Serialize + DeserializeOwned + Clone> Table<T> {
+    /// An empty table persisted under `name`.
+    pub fn new(name: &'static str) -> Self {
+        Table {
+            name,
+            rows: BTreeMap::new(),
+        }
+    }
+
+    /// The record at `key`.
+    pub fn get(&self, key: &str) -> Option<&T> {
+        self.rows.get(key)
+    }
+
+    /// Whether `key` exists.
+    pub fn contains(&self, key: &str) -> bool {
+        self.rows.contains_key(key)
+    }
+
+    /// Records in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &T)> {
+        self.rows.iter()
+    }
+
+    /// Records in key order.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.rows.values()
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Inserts or replaces `key`, logging the change.
+    pub fn put(&mut self, tx: &mut Tx, key: impl Into<String>, value: T) {
+        let key = key.into();
+        let encoded = serde_json::to_vec(&value).unwrap_or_default();
+        let before = self.rows.insert(key.clone(), value);
+        tx.undo
+            .push((self.name, key.clone(), before.map(|v| encode(&v))));
+        tx.changes.push(Change::Put {
+            table: self.name,
+            key,
+            value: encoded,
+        });
+    }
+
+    /// Removes `key`, logging the change.
+    pub fn remove(&mut self, tx: &mut Tx, key: &str) -> Option<T> {
+        let before = self.rows.remove(key)?;
+        tx.undo
+            .push((self.name, key.to_string(), Some(encode(&before))));
+        tx.changes.push(Change::Delete {
+            table: self.name,
+            key: key.to_string(),
+        });
+        Some(before)
+    }
+
+    /// Applies `f` to a copy of the record at `key` and stores the result.
+    /// Returns `None` when the key is absent.
+    pub fn update<R>(&mut self, tx: &mut Tx, key: &str, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        let mut record = self.rows.get(key)?.clone();
+        let out = f(&mut record);
+        self.put(tx, key, record);
+        Some(out)
+    }
+}
+
+impl<T: Serialize + DeserializeOwned + Clone> RowSink for Table<T> {
+    fn restore_row(&mut self, key: &str, value: Option<&[u8]>) {
+        match value.and_then(|v| serde_json::from_slice::<T>(v).ok()) {
+            Some(record) => {
+                self.rows.insert(key.to_string(), record);
+            }
+            None => {
+                self.rows.remove(key);
+            }
+        }
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
+}

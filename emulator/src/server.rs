@@ -1,0 +1,120 @@
+//! Wiring only: bind every listener, spawn the front ends, write the ready file, shut down.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::bootstrap::{self, StartError};
+use crate::config::Config;
+use crate::state::Emulator;
+
+/// What a started emulator tells its clients (the ready file and stdout line).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ReadyInfo {
+    pub api_url: String,
+    pub mqtt_host: String,
+    pub mqtt_port: u16,
+    pub credentials_url: String,
+    pub root_ca_path: String,
+    pub region: String,
+    pub account_id: String,
+    pub data_ats_endpoint: String,
+    pub credentials_endpoint: String,
+    pub data_dir: Option<String>,
+}
+
+/// A running emulator.
+pub struct Running {
+    /// Endpoints and paths for clients.
+    pub ready: ReadyInfo,
+    /// The shared state, for in-process tests.
+    pub emulator: Emulator,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops every listener and waits for the front ends to finish.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        self.emulator.pki.stop();
+    }
+}
+
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| StartError::Bind(addr, e))?;
+    let local = listener.local_addr()?;
+    Ok((listener, local))
+}
+
+/// Starts the emulator; returns once every listener accepts and the ready file is written.
+pub async fn start(config: Config) -> Result<Running, StartError> {
+    let cfg = config.clone();
+    let emulator = tokio::task::spawn_blocking(move || bootstrap::build(&cfg))
+        .await
+        .map_err(|e| StartError::Tls(e.to_string()))??;
+    let (api, api_addr) = bind(config.api_addr).await?;
+    let (mqtt, mqtt_addr) = bind(config.mqtt_addr).await?;
+    let (creds, creds_addr) = bind(config.credentials_addr).await?;
+    let (shutdown, watch_rx) = watch::channel(false);
+    let tls = crate::tls::server_config(&emulator)?;
+    let tasks = vec![
+        tokio::spawn(crate::api::serve(api, emulator.clone(), watch_rx.clone())),
+        tokio::spawn(crate::mqtt::serve(
+            mqtt,
+            emulator.clone(),
+            tls.clone(),
+            watch_rx.clone(),
+        )),
+        tokio::spawn(crate::credentials::serve(
+            creds,
+            emulator.clone(),
+            tls,
+            watch_rx,
+        )),
+    ];
+    let ready = ReadyInfo {
+        api_url: format!("http://{api_addr}"),
+        mqtt_host: mqtt_addr.ip().to_string(),
+        mqtt_port: mqtt_addr.port(),
+        credentials_url: format!("https://{creds_addr}"),
+        root_ca_path: emulator.root_ca_path.display().to_string(),
+        region: config.region.clone(),
+        account_id: config.account_id.clone(),
+        data_ats_endpoint: emulator.endpoints.data_ats.clone(),
+        credentials_endpoint: emulator.endpoints.credentials.clone(),
+        data_dir: config.resolved_data_dir().map(|d| d.display().to_string()),
+    };
+    if let Some(path) = &config.ready_file {
+        let json = serde_json::to_vec_pretty(&ready).unwrap_or_default();
+        bootstrap::write_atomically(path, &json)?;
+    }
+    Ok(Running {
+        ready,
+        emulator,
+        shutdown,
+        tasks,
+    })
+}
+
+/// Starts, prints the ready line on stdout, and serves until `signal` completes.
+pub async fn run(config: Config, signal: impl Future<Output = ()>) -> Result<(), StartError> {
+    let running = start(config).await?;
+    println!(
+        "{}",
+        serde_json::to_string(&running.ready).unwrap_or_default()
+    );
+    signal.await;
+    tracing::info!("shutting down");
+    running.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! TLS shared by the listeners: the server certificate, the rustls configuration.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::bootstrap::StartError;
+use crate::state::Emulator;
+
+/// ALPN protocol AWS IoT clients send on port 443.
+pub const ALPN_MQTT: &[u8] = b"x-amzn-mqtt-ca";
+
+/// The hostnames and addresses the server certificate covers.
+pub fn server_hosts(emulator: &Emulator) -> Vec<String> {
+    let e = &emulator.endpoints;
+    vec![
+        "localhost".into(),
+        "127.0.0.1".into(),
+        "::1".into(),
+        e.data.clone(),
+        e.data_ats.clone(),
+        e.credentials.clone(),
+        e.jobs.clone(),
+    ]
+}
+
+/// A rustls server configuration on the ring provider, presenting the emulator's
+/// server certificate.
+pub fn server_config(emulator: &Emulator) -> Result<Arc<rustls::ServerConfig>, StartError> {
+    let tls = |e: &dyn std::fmt::Display| StartError::Tls(e.to_string());
+    let identity = emulator
+        .pki
+        .ca
+        .server_identity(&server_hosts(emulator))
+        .map_err(|e| tls(&e))?;
+    let mut chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(identity.cert_chain_pem.as_bytes())
+            .collect::<Result<_, _>>()
+            .map_err(|e| tls(&e))?;
+    chain.push(CertificateDer::from(emulator.pki.ca.cert_der.clone()));
+    let key = PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes()).map_err(|e| tls(&e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls(&e))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| tls(&e))?;
+    config.alpn_protocols = vec![ALPN_MQTT.to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// A placeholder listener: completes handshakes and hangs up.
+pub async fn accept_and_close(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            accepted = listener.accept() => {
+                let Ok((socket, _)) = accepted else { continue };
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let _ = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(socket)).await;
+                });
+            }
+        }
+    }
+}
