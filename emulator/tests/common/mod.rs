@@ -1,0 +1,202 @@
+//! Test support: an in-process emulator on port 0 and runners for the real clients
+//! (the aws CLI and Python from the venv that `scripts/setup-test-env` builds).
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use iot_emulator::{Config, Running};
+use serde_json::Value;
+
+/// A started emulator plus client helpers.
+pub struct TestEmulator {
+    pub running: Running,
+}
+
+impl TestEmulator {
+    /// In memory, every port ephemeral.
+    pub async fn start() -> Self {
+        Self::start_with(Config::for_tests()).await
+    }
+
+    /// In memory with a fixed seed (and therefore a frozen clock).
+    pub async fn seeded(seed: u64) -> Self {
+        let mut config = Config::for_tests();
+        config.seed = Some(seed);
+        Self::start_with(config).await
+    }
+
+    pub async fn start_with(config: Config) -> Self {
+        let running = iot_emulator::start(config).await.expect("emulator starts");
+        TestEmulator { running }
+    }
+
+    pub fn api_url(&self) -> &str {
+        &self.running.ready.api_url
+    }
+
+    /// Runs `aws iot <args>` against this emulator (off the async runtime).
+    pub async fn aws(&self, args: &[&str]) -> CliResult {
+        let url = self.api_url().to_string();
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        tokio::task::spawn_blocking(move || run_aws(&url, &args))
+            .await
+            .expect("aws CLI task")
+    }
+
+    /// Runs `aws iot <args>` and parses the JSON it prints; panics on failure.
+    pub async fn aws_ok(&self, args: &[&str]) -> Value {
+        let out = self.aws(args).await;
+        assert!(out.success, "aws iot {args:?} failed: {}", out.stderr);
+        out.json()
+    }
+
+    /// Runs `aws iot <args>` expecting failure; returns the exception name it printed.
+    pub async fn aws_err(&self, args: &[&str]) -> String {
+        let out = self.aws(args).await;
+        assert!(
+            !out.success,
+            "aws iot {args:?} unexpectedly succeeded: {}",
+            out.stdout
+        );
+        out.exception()
+            .unwrap_or_else(|| panic!("no AWS error in: {}", out.stderr))
+    }
+
+    pub async fn shutdown(self) {
+        self.running.shutdown().await;
+    }
+}
+
+/// What one CLI call printed.
+#[derive(Debug, Clone)]
+pub struct CliResult {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CliResult {
+    pub fn json(&self) -> Value {
+        if self.stdout.trim().is_empty() {
+            return Value::Null;
+        }
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("CLI output is not JSON ({e}): {}", self.stdout))
+    }
+
+    /// The `XxxException` of "An error occurred (XxxException) when calling ...".
+    pub fn exception(&self) -> Option<String> {
+        let start = self.stderr.find("An error occurred (")? + "An error occurred (".len();
+        let end = self.stderr[start..].find(')')? + start;
+        Some(self.stderr[start..end].to_string())
+    }
+}
+
+/// The venv the test command built.
+pub fn venv() -> PathBuf {
+    if let Some(dir) = std::env::var_os("IOT_EMULATOR_VENV") {
+        return PathBuf::from(dir);
+    }
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv");
+    assert!(
+        dir.join("bin/aws").exists(),
+        "the real-client venv is missing: run `scripts/test` (or scripts/setup-test-env) first"
+    );
+    dir
+}
+
+/// Environment for an offline aws CLI / boto3 with dummy credentials.
+pub fn aws_env(cmd: &mut Command) {
+    cmd.env("AWS_ACCESS_KEY_ID", "AKIAEMULATOR000000001")
+        .env("AWS_SECRET_ACCESS_KEY", "emulator-secret")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_PAGER", "")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_PROFILE");
+}
+
+fn run_aws(url: &str, args: &[String]) -> CliResult {
+    let mut cmd = Command::new(venv().join("bin/aws"));
+    aws_env(&mut cmd);
+    cmd.arg("iot").args(args).arg("--endpoint-url").arg(url);
+    into_result(cmd.output().expect("run the aws CLI"))
+}
+
+/// Runs a Python script from `tests/py` with the venv's interpreter.
+pub fn run_python(script: &str, args: &[&str]) -> CliResult {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/py")
+        .join(script);
+    let mut cmd = Command::new(venv().join("bin/python"));
+    aws_env(&mut cmd);
+    cmd.arg(path).args(args);
+    into_result(cmd.output().expect("run python"))
+}
+
+fn into_result(out: Output) -> CliResult {
+    CliResult {
+        success: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Writes `contents` into a fresh temp file and returns a `file://` argument for it.
+pub fn file_arg(dir: &tempfile::TempDir, name: &str, contents: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, contents).expect("write fixture");
+    format!("file://{}", path.display())
+}
+
+/// Path of a file under the repository's `fixtures/`.
+pub fn fixture(rel: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures")
+        .join(rel);
+    format!("file://{}", path.display())
+}
+
+/// A private CA made with rcgen, as a user would make one with openssl.
+pub struct TestCa {
+    pub pem: String,
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+}
+
+impl TestCa {
+    pub fn new(common_name: &str) -> Self {
+        let key = rcgen::KeyPair::generate().expect("CA key");
+        let mut params = rcgen::CertificateParams::default();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, common_name);
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::DigitalSignature,
+        ];
+        let cert = params.self_signed(&key).expect("self-signed CA");
+        let pem = cert.pem();
+        TestCa {
+            pem,
+            issuer: rcgen::Issuer::new(params, key),
+        }
+    }
+
+    /// A leaf certificate with subject CN `common_name`, signed by this CA; returns
+    /// `(certificate PEM, private key PEM)`.
+    pub fn leaf(&self, common_name: &str) -> (String, String) {
+        let key = rcgen::KeyPair::generate().expect("leaf key");
+        let mut params = rcgen::CertificateParams::default();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, common_name);
+        let cert = params.signed_by(&key, &self.issuer).expect("leaf cert");
+        (cert.pem(), key.serialize_pem())
+    }
+}
