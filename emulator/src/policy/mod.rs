@@ -1,0 +1,6 @@
+//! The IoT policy engine: the document language (parsing and validation). The evaluator the
+//! broker uses will live here too, over the parsed [`document::PolicyDocument`].
+
+pub mod document;
+
+pub use document::{parse, PolicyDocument};
