@@ -3,6 +3,9 @@
 
 use serde_json::{Map, Value};
 
+use super::condition::conditions;
+pub use super::condition::{Condition, ConditionOp, Operator, SetQualifier};
+
 /// Documents longer than this, whitespace not counted, are refused (spec A.1).
 pub const MAX_CHARS: usize = 2048;
 
@@ -40,96 +43,6 @@ pub struct Matcher {
     pub negated: bool,
     pub patterns: Vec<String>,
 }
-
-/// One `operator: { key: values }` test of a `Condition` block.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Condition {
-    pub operator: Operator,
-    pub key: String,
-    /// Every value as a string: JSON booleans and numbers are kept in their text form.
-    pub values: Vec<String>,
-}
-
-/// A condition operator such as `ForAnyValue:StringLikeIfExists`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Operator {
-    pub qualifier: Option<SetQualifier>,
-    pub op: ConditionOp,
-    pub if_exists: bool,
-}
-
-/// `ForAllValues:` or `ForAnyValue:`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SetQualifier {
-    ForAllValues,
-    ForAnyValue,
-}
-
-/// The IAM condition operators.
-#[allow(missing_docs)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConditionOp {
-    StringEquals,
-    StringNotEquals,
-    StringEqualsIgnoreCase,
-    StringNotEqualsIgnoreCase,
-    StringLike,
-    StringNotLike,
-    NumericEquals,
-    NumericNotEquals,
-    NumericLessThan,
-    NumericLessThanEquals,
-    NumericGreaterThan,
-    NumericGreaterThanEquals,
-    DateEquals,
-    DateNotEquals,
-    DateLessThan,
-    DateLessThanEquals,
-    DateGreaterThan,
-    DateGreaterThanEquals,
-    Bool,
-    BinaryEquals,
-    IpAddress,
-    NotIpAddress,
-    ArnEquals,
-    ArnLike,
-    ArnNotEquals,
-    ArnNotLike,
-    Null,
-}
-
-const OPERATORS: &[(&str, ConditionOp)] = {
-    use ConditionOp::*;
-    &[
-        ("StringEquals", StringEquals),
-        ("StringNotEquals", StringNotEquals),
-        ("StringEqualsIgnoreCase", StringEqualsIgnoreCase),
-        ("StringNotEqualsIgnoreCase", StringNotEqualsIgnoreCase),
-        ("StringLike", StringLike),
-        ("StringNotLike", StringNotLike),
-        ("NumericEquals", NumericEquals),
-        ("NumericNotEquals", NumericNotEquals),
-        ("NumericLessThan", NumericLessThan),
-        ("NumericLessThanEquals", NumericLessThanEquals),
-        ("NumericGreaterThan", NumericGreaterThan),
-        ("NumericGreaterThanEquals", NumericGreaterThanEquals),
-        ("DateEquals", DateEquals),
-        ("DateNotEquals", DateNotEquals),
-        ("DateLessThan", DateLessThan),
-        ("DateLessThanEquals", DateLessThanEquals),
-        ("DateGreaterThan", DateGreaterThan),
-        ("DateGreaterThanEquals", DateGreaterThanEquals),
-        ("Bool", Bool),
-        ("BinaryEquals", BinaryEquals),
-        ("IpAddress", IpAddress),
-        ("NotIpAddress", NotIpAddress),
-        ("ArnEquals", ArnEquals),
-        ("ArnLike", ArnLike),
-        ("ArnNotEquals", ArnNotEquals),
-        ("ArnNotLike", ArnNotLike),
-        ("Null", Null),
-    ]
-};
 
 /// Why a document was refused. `Display` gives AWS's MalformedPolicyException message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -194,22 +107,22 @@ pub fn parse(text: &str) -> Result<PolicyDocument, DocumentError> {
     })
 }
 
+/// The members a statement may have (IoT policies name no `Principal`).
+const STATEMENT_KEYS: &[&str] = &[
+    "Sid",
+    "Effect",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+];
+
 fn statement(value: &Value) -> Result<Statement, DocumentError> {
     let Value::Object(map) = value else {
         return Err(DocumentError::Syntax);
     };
-    only_keys(
-        map,
-        &[
-            "Sid",
-            "Effect",
-            "Action",
-            "NotAction",
-            "Resource",
-            "NotResource",
-            "Condition",
-        ],
-    )?;
+    only_keys(map, STATEMENT_KEYS)?;
     let effect = match map.get("Effect").and_then(Value::as_str) {
         Some("Allow") => Effect::Allow,
         Some("Deny") => Effect::Deny,
@@ -283,77 +196,6 @@ fn valid_resource(resource: &str) -> bool {
     resource == "*" || (resource.starts_with("arn:") && resource.matches(':').count() >= 5)
 }
 
-fn conditions(block: &Value) -> Result<Vec<Condition>, DocumentError> {
-    let Value::Object(ops) = block else {
-        return Err(DocumentError::Syntax);
-    };
-    let mut out = Vec::new();
-    for (name, tests) in ops {
-        let operator = operator(name)?;
-        let Value::Object(tests) = tests else {
-            return Err(DocumentError::Syntax);
-        };
-        if tests.is_empty() {
-            return Err(DocumentError::Syntax);
-        }
-        for (key, values) in tests {
-            out.push(Condition {
-                operator,
-                key: key.clone(),
-                values: condition_values(values)?,
-            });
-        }
-    }
-    Ok(out)
-}
-
-fn condition_values(value: &Value) -> Result<Vec<String>, DocumentError> {
-    match value {
-        Value::Array(items) if !items.is_empty() => {
-            items.iter().map(scalar).collect::<Result<_, _>>()
-        }
-        Value::Array(_) => Err(DocumentError::Syntax),
-        other => Ok(vec![scalar(other)?]),
-    }
-}
-
-fn scalar(value: &Value) -> Result<String, DocumentError> {
-    match value {
-        Value::String(s) => Ok(s.clone()),
-        Value::Bool(b) => Ok(b.to_string()),
-        Value::Number(n) => Ok(n.to_string()),
-        _ => Err(DocumentError::Syntax),
-    }
-}
-
-/// Parses `[ForAllValues:|ForAnyValue:]<Op>[IfExists]`.
-pub fn operator(name: &str) -> Result<Operator, DocumentError> {
-    let unknown = || DocumentError::Operator(name.to_string());
-    let (qualifier, rest) = match name.split_once(':') {
-        Some(("ForAllValues", rest)) => (Some(SetQualifier::ForAllValues), rest),
-        Some(("ForAnyValue", rest)) => (Some(SetQualifier::ForAnyValue), rest),
-        Some(_) => return Err(unknown()),
-        None => (None, name),
-    };
-    let (base, if_exists) = match rest.strip_suffix("IfExists") {
-        Some(base) => (base, true),
-        None => (rest, false),
-    };
-    let op = OPERATORS
-        .iter()
-        .find(|(n, _)| *n == base)
-        .map(|(_, op)| *op)
-        .ok_or_else(unknown)?;
-    if if_exists && op == ConditionOp::Null {
-        return Err(unknown());
-    }
-    Ok(Operator {
-        qualifier,
-        op,
-        if_exists,
-    })
-}
-
 fn only_keys(map: &Map<String, Value>, allowed: &[&str]) -> Result<(), DocumentError> {
     if map.keys().all(|k| allowed.contains(&k.as_str())) {
         Ok(())
@@ -373,6 +215,7 @@ fn optional_string(map: &Map<String, Value>, key: &str) -> Result<Option<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::condition::operator;
 
     const DEVICE: &str = r#"{
       "Version": "2012-10-17",
