@@ -76,20 +76,9 @@ impl Registry {
         let payload = input.attribute_payload.clone().unwrap_or_default();
         let attributes = apply_attributes(&BTreeMap::new(), &payload);
         check_attribute_count(&attributes, input.thing_type_name.is_some())?;
-        let arn = self.account().thing_arn(name);
         self.write(|inner, tx| {
             if let Some(existing) = inner.things.get(name) {
-                let same = existing.thing_type_name == input.thing_type_name
-                    && existing.attributes == attributes
-                    && existing.billing_group_name == input.billing_group_name;
-                if same {
-                    return Ok(existing.clone());
-                }
-                return Err(IotError::already_exists(
-                    format!("Thing {name} already exists in account with different attributes"),
-                    &existing.thing_id,
-                    &arn,
-                ));
+                return self.same_thing(existing, &input, &attributes);
             }
             if let Some(t) = &input.thing_type_name {
                 thing_type::check_usable(inner, t)?;
@@ -114,6 +103,28 @@ impl Registry {
             inner.things.put(tx, name, thing.clone());
             Ok(thing)
         })
+    }
+
+    /// CreateThing on an existing name: the thing when the configuration is the same,
+    /// otherwise ResourceAlreadyExistsException naming it.
+    fn same_thing(
+        &self,
+        existing: &Thing,
+        input: &CreateThingInput,
+        attributes: &BTreeMap<String, String>,
+    ) -> IotResult<Thing> {
+        let same = existing.thing_type_name == input.thing_type_name
+            && &existing.attributes == attributes
+            && existing.billing_group_name == input.billing_group_name;
+        if same {
+            return Ok(existing.clone());
+        }
+        let name = &existing.thing_name;
+        Err(IotError::already_exists(
+            format!("Thing {name} already exists in account with different attributes"),
+            &existing.thing_id,
+            &self.account().thing_arn(name),
+        ))
     }
 
     /// DescribeThing.
