@@ -16,6 +16,9 @@ pub mod table;
 pub mod template;
 pub mod thing;
 pub mod thing_group;
+pub mod thing_group_members;
+pub mod thing_ops;
+pub mod thing_principal;
 pub mod thing_type;
 pub mod validate;
 

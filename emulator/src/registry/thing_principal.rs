@@ -1,0 +1,212 @@
+//! Principal attachments of things: AttachThingPrincipal, DetachThingPrincipal,
+//! ListThingPrincipals(V2) and ListPrincipalThings(V2).
+
+use super::thing::{cert_id_of, principal_type, thing_not_found};
+use super::{validate, Inner, IotError, IotResult, Registry};
+
+/// The default `thingPrincipalType`.
+pub const NON_EXCLUSIVE: &str = "NON_EXCLUSIVE_THING";
+/// A principal attached this way may be attached to no other thing.
+pub const EXCLUSIVE: &str = "EXCLUSIVE_THING";
+
+/// A `(name, thingPrincipalType)` pair: a principal of a thing, or a thing of a principal.
+pub type Attachment = (String, String);
+
+impl Registry {
+    /// The stored key of `principal` after checking it names an existing certificate.
+    fn existing_principal(&self, inner: &Inner, principal: &str) -> IotResult<String> {
+        let Some(id) = cert_id_of(self, principal) else {
+            // Cognito identities and other principal kinds do not exist in the emulator.
+            return Err(IotError::invalid(format!(
+                "The principal {principal} is not a certificate ARN of this account"
+            )));
+        };
+        if !inner.certificates.contains(&id) {
+            return Err(IotError::not_found(
+                "The certificate given in the principal does not exist.",
+            ));
+        }
+        Ok(self.account().cert_arn(&id))
+    }
+
+    /// AttachThingPrincipal; `kind` defaults to NON_EXCLUSIVE_THING.
+    pub fn attach_thing_principal(
+        &self,
+        thing_name: &str,
+        principal: &str,
+        kind: Option<&str>,
+    ) -> IotResult<()> {
+        validate::thing_name("thingName", thing_name)?;
+        let kind = kind.unwrap_or(NON_EXCLUSIVE);
+        principal_type("thingPrincipalType", kind)?;
+        self.write(|inner, tx| {
+            if !inner.things.contains(thing_name) {
+                return Err(thing_not_found(thing_name));
+            }
+            let key = self.existing_principal(inner, principal)?;
+            let others = inner
+                .things
+                .values()
+                .filter(|t| t.thing_name != thing_name)
+                .filter_map(|t| t.principals.get(&key).map(|k| (&t.thing_name, k)));
+            for (other, other_kind) in others {
+                if kind == EXCLUSIVE || other_kind == EXCLUSIVE {
+                    return Err(IotError::invalid(format!(
+                        "Principal {principal} is already attached to thing {other}; an exclusive attachment allows only one thing"
+                    )));
+                }
+            }
+            inner.things.update(tx, thing_name, |t| {
+                t.principals.insert(key, kind.to_string());
+            });
+            Ok(())
+        })
+    }
+
+    /// DetachThingPrincipal. Detaching a principal that is not attached succeeds, as the
+    /// call is idempotent in AWS's asynchronous model (our choice; AWS does not document it).
+    pub fn detach_thing_principal(&self, thing_name: &str, principal: &str) -> IotResult<()> {
+        validate::thing_name("thingName", thing_name)?;
+        self.write(|inner, tx| {
+            let Some(thing) = inner.things.get(thing_name) else {
+                return Err(thing_not_found(thing_name));
+            };
+            let key = self.principal_key(principal);
+            if thing.principals.contains_key(&key) {
+                inner
+                    .things
+                    .update(tx, thing_name, |t| t.principals.remove(&key));
+                return Ok(());
+            }
+            self.existing_principal(inner, principal).map(|_| ())
+        })
+    }
+
+    /// ListThingPrincipals / ListThingPrincipalsV2: the thing's principals, by ARN.
+    pub fn list_thing_principals(
+        &self,
+        thing_name: &str,
+        kind: Option<&str>,
+    ) -> IotResult<Vec<Attachment>> {
+        validate::thing_name("thingName", thing_name)?;
+        if let Some(k) = kind {
+            principal_type("thingPrincipalType", k)?;
+        }
+        let thing = self
+            .read(|inner| inner.things.get(thing_name).cloned())
+            .ok_or_else(|| thing_not_found(thing_name))?;
+        Ok(thing
+            .principals
+            .into_iter()
+            .filter(|(_, k)| kind.is_none_or(|want| want == k))
+            .collect())
+    }
+
+    /// ListPrincipalThings / ListPrincipalThingsV2: the things a principal is attached to.
+    pub fn list_principal_things(
+        &self,
+        principal: &str,
+        kind: Option<&str>,
+    ) -> IotResult<Vec<Attachment>> {
+        if let Some(k) = kind {
+            principal_type("thingPrincipalType", k)?;
+        }
+        self.read(|inner| {
+            let key = self.existing_principal(inner, principal)?;
+            Ok(inner
+                .things
+                .values()
+                .filter_map(|t| t.principals.get(&key).map(|k| (t, k)))
+                .filter(|(_, k)| kind.is_none_or(|want| want == k.as_str()))
+                .map(|(t, k)| (t.thing_name.clone(), k.clone()))
+                .collect())
+        })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::registry::certificate::{CertStatus, Certificate, CertificateMode};
+    use crate::registry::thing_ops::tests::registry;
+    use crate::registry::ErrorKind;
+    use crate::registry::Tx;
+
+    /// Inserts a certificate record with `id` and returns its ARN.
+    pub(crate) fn fake_cert(r: &Registry, id: &str) -> String {
+        let cert = Certificate {
+            certificate_id: id.into(),
+            certificate_pem: String::new(),
+            ca_certificate_id: None,
+            status: CertStatus::Active,
+            owned_by: "123456789012".into(),
+            creation_date_ms: 0,
+            last_modified_date_ms: 0,
+            customer_version: 1,
+            generation_id: String::new(),
+            not_before_ms: 0,
+            not_after_ms: 0,
+            certificate_mode: CertificateMode::Default,
+            expires_at_ms: None,
+            claim_template: None,
+        };
+        r.write(|inner, tx: &mut Tx| {
+            inner.certificates.put(tx, id, cert);
+            Ok(())
+        })
+        .unwrap();
+        r.account().cert_arn(id)
+    }
+
+    fn thing(r: &Registry, name: &str) {
+        r.create_thing(name, Default::default()).unwrap();
+    }
+
+    #[test]
+    fn attach_list_detach() {
+        let r = registry();
+        let arn = fake_cert(&r, &"a".repeat(64));
+        thing(&r, "t1");
+        thing(&r, "t2");
+        r.attach_thing_principal("t1", &arn, None).unwrap();
+        r.attach_thing_principal("t2", &arn, None).unwrap();
+        let things = r.list_principal_things(&arn, None).unwrap();
+        assert_eq!(things.len(), 2);
+        assert_eq!(r.things_for_principal(&arn).len(), 2);
+        let ps = r.list_thing_principals("t1", None).unwrap();
+        assert_eq!(ps, vec![(arn.clone(), NON_EXCLUSIVE.to_string())]);
+        let e = r.delete_thing("t1", None).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidRequest);
+        r.detach_thing_principal("t1", &arn).unwrap();
+        r.detach_thing_principal("t1", &arn).unwrap();
+        r.delete_thing("t1", None).unwrap();
+        assert_eq!(r.things_for_principal(&arn).len(), 1);
+    }
+
+    #[test]
+    fn exclusive_and_missing() {
+        let r = registry();
+        let arn = fake_cert(&r, &"b".repeat(64));
+        thing(&r, "t1");
+        thing(&r, "t2");
+        r.attach_thing_principal("t1", &arn, Some(EXCLUSIVE))
+            .unwrap();
+        let e = r.attach_thing_principal("t2", &arn, None).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidRequest);
+        r.attach_thing_principal("t1", &arn, Some(EXCLUSIVE))
+            .unwrap();
+        let v2 = r.list_thing_principals("t1", Some(NON_EXCLUSIVE)).unwrap();
+        assert!(v2.is_empty());
+        let missing = r.account().cert_arn(&"c".repeat(64));
+        let e = r.attach_thing_principal("t1", &missing, None).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::ResourceNotFound);
+        let e = r.attach_thing_principal("nope", &arn, None).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::ResourceNotFound);
+        let e = r.list_principal_things(&missing, None).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::ResourceNotFound);
+        let e = r
+            .attach_thing_principal("t1", &arn, Some("BAD"))
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidRequest);
+    }
+}
