@@ -4,7 +4,6 @@
 use rcgen::{DistinguishedName, DnType, DnValue};
 use x509_parser::certification_request::X509CertificationRequest;
 use x509_parser::der_parser::asn1_rs::Tag;
-use x509_parser::error::X509Error;
 use x509_parser::prelude::FromDer;
 use x509_parser::public_key::PublicKey;
 use x509_parser::x509::{AttributeTypeAndValue, SubjectPublicKeyInfo, X509Name};
@@ -19,7 +18,7 @@ pub struct CsrRequest {
     pub spki_der: Vec<u8>,
 }
 
-/// The named curves AWS accepts: P-256, P-384 and P-521.
+/// The named curves AWS accepts: P-256, P-384 and P-521 (the last one not here).
 const P256: &str = "1.2.840.10045.3.1.7";
 const P384: &str = "1.3.132.0.34";
 const P521: &str = "1.3.132.0.35";
@@ -39,31 +38,24 @@ pub fn parse_csr(pem: &str) -> Result<CsrRequest, PkiError> {
     }
     let (_, csr) = X509CertificationRequest::from_der(&block.contents).map_err(|_| bad())?;
     let info = &csr.certification_request_info;
-    let curve = check_key(&info.subject_pki)?;
-    match csr.verify_signature() {
-        Ok(()) => {}
-        // ring cannot verify P-521 signatures; such CSRs are accepted on their key check
-        // alone (AWS accepts P-521 CSRs).
-        Err(X509Error::SignatureUnsupportedAlgorithm) if curve == Some(P521) => {}
-        Err(_) => {
-            return Err(invalid(
-                "The certificate signing request signature is invalid.",
-            ))
-        }
-    }
+    check_key(&info.subject_pki)?;
+    csr.verify_signature()
+        .map_err(|_| invalid("The certificate signing request signature is invalid."))?;
     Ok(CsrRequest {
         subject: distinguished_name(&info.subject).ok_or_else(bad)?,
         spki_der: info.subject_pki.raw.to_vec(),
     })
 }
 
-/// RSA of at least 2048 bits or EC on P-256/P-384/P-521; returns the curve for EC keys.
-fn check_key(spki: &SubjectPublicKeyInfo) -> Result<Option<&'static str>, PkiError> {
+/// RSA of at least 2048 bits or EC on P-256/P-384. AWS also accepts P-521, but the
+/// emulator's crypto backend (ring) can neither sign for nor verify P-521 keys, so such
+/// CSRs are refused with a message that says so.
+fn check_key(spki: &SubjectPublicKeyInfo) -> Result<(), PkiError> {
     let unsupported = || {
         invalid("The certificate signing request must use an RSA key of at least 2048 bits or an EC key on the P-256, P-384 or P-521 curve.")
     };
     match spki.parsed().map_err(|_| unsupported())? {
-        PublicKey::RSA(rsa) if rsa.key_size() >= 2048 => Ok(None),
+        PublicKey::RSA(rsa) if rsa.key_size() >= 2048 => Ok(()),
         PublicKey::EC(_) => {
             let curve = spki
                 .algorithm
@@ -72,11 +64,13 @@ fn check_key(spki: &SubjectPublicKeyInfo) -> Result<Option<&'static str>, PkiErr
                 .and_then(|p| p.as_oid().ok())
                 .map(|oid| oid.to_id_string())
                 .ok_or_else(unsupported)?;
-            [P256, P384, P521]
-                .into_iter()
-                .find(|c| *c == curve)
-                .map(Some)
-                .ok_or_else(unsupported)
+            match curve.as_str() {
+                P256 | P384 => Ok(()),
+                P521 => Err(invalid(
+                    "iot-emulator cannot sign P-521 keys (AWS IoT accepts them); use an RSA, P-256 or P-384 key.",
+                )),
+                _ => Err(unsupported()),
+            }
         }
         _ => Err(unsupported()),
     }

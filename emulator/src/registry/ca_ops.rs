@@ -247,25 +247,34 @@ fn check_verification(inner: &Inner, ca: &CertInfo, pem: &str) -> IotResult<()> 
     Ok(())
 }
 
-impl Registry {
-    /// UpdateCACertificate.
-    pub fn update_ca_certificate(&self, id: &str, update: UpdateCa) -> IotResult<()> {
-        validate::certificate_id("caCertificateId", id)?;
-        let status = update
+impl UpdateCa {
+    /// The new status and auto-registration status, validated with the combination rule.
+    fn parsed(&self) -> IotResult<(Option<CaStatus>, Option<AutoRegistrationStatus>)> {
+        let status = self
             .new_status
             .as_deref()
             .map(parse_ca_status)
             .transpose()?;
-        let auto = update
+        let auto = self
             .new_auto_registration_status
             .as_deref()
             .map(parse_auto_registration)
             .transpose()?;
-        if update.remove_auto_registration && update.registration_config.is_some() {
+        // AWS's behaviour for both at once is undocumented; refusing it is the guess.
+        if self.remove_auto_registration && self.registration_config.is_some() {
             return Err(IotError::invalid(
                 "registrationConfig cannot be given together with removeAutoRegistration",
             ));
         }
+        Ok((status, auto))
+    }
+}
+
+impl Registry {
+    /// UpdateCACertificate.
+    pub fn update_ca_certificate(&self, id: &str, update: UpdateCa) -> IotResult<()> {
+        validate::certificate_id("caCertificateId", id)?;
+        let (status, auto) = update.parsed()?;
         let now = self.clock().now_ms();
         self.write(|inner, tx| {
             if !inner.ca_certificates.contains(id) {

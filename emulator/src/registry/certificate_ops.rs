@@ -337,28 +337,7 @@ impl Registry {
                     "Certificate must be deactivated (not ACTIVE) before deletion. Id: {id}"
                 )));
             }
-            if inner
-                .things
-                .values()
-                .any(|t| t.principals.contains_key(&arn))
-            {
-                return Err(IotError::new(
-                    ErrorKind::DeleteConflict,
-                    format!("Things must be detached before deletion (arn: {arn})"),
-                ));
-            }
-            let attached: Vec<String> = inner
-                .policy_targets
-                .iter()
-                .filter(|(_, t)| t.target == arn)
-                .map(|(k, _)| k.clone())
-                .collect();
-            if !attached.is_empty() && !force_delete {
-                return Err(IotError::new(
-                    ErrorKind::DeleteConflict,
-                    format!("Certificate policies must be detached before deletion (arn: {arn})"),
-                ));
-            }
+            let attached = attachments_blocking_delete(inner, &arn, force_delete)?;
             for key in attached {
                 inner.policy_targets.remove(tx, &key);
             }
@@ -366,4 +345,32 @@ impl Registry {
             Ok(())
         })
     }
+}
+
+/// The policy attachments of the certificate `arn`, which a forced delete removes; fails
+/// while a thing is attached, or a policy is and the delete is not forced.
+fn attachments_blocking_delete(inner: &Inner, arn: &str, force: bool) -> IotResult<Vec<String>> {
+    if inner
+        .things
+        .values()
+        .any(|t| t.principals.contains_key(arn))
+    {
+        return Err(IotError::new(
+            ErrorKind::DeleteConflict,
+            format!("Things must be detached before deletion (arn: {arn})"),
+        ));
+    }
+    let attached: Vec<String> = inner
+        .policy_targets
+        .iter()
+        .filter(|(_, t)| t.target == arn)
+        .map(|(k, _)| k.clone())
+        .collect();
+    if !attached.is_empty() && !force {
+        return Err(IotError::new(
+            ErrorKind::DeleteConflict,
+            format!("Certificate policies must be detached before deletion (arn: {arn})"),
+        ));
+    }
+    Ok(attached)
 }
