@@ -1,6 +1,7 @@
 //! PKI engine: the emulator's CA, the RSA key pool, and issuing certificates as AWS does.
 
 pub mod ca;
+pub mod csr;
 pub mod keys;
 pub mod parse;
 

@@ -8,7 +8,9 @@
 
 pub mod arn;
 pub mod ca;
+pub mod ca_ops;
 pub mod certificate;
+pub mod certificate_ops;
 pub mod error;
 pub mod policy;
 pub mod role_alias;
