@@ -360,12 +360,7 @@ fn attachments_blocking_delete(inner: &Inner, arn: &str, force: bool) -> IotResu
             format!("Things must be detached before deletion (arn: {arn})"),
         ));
     }
-    let attached: Vec<String> = inner
-        .policy_targets
-        .iter()
-        .filter(|(_, t)| t.target == arn)
-        .map(|(k, _)| k.clone())
-        .collect();
+    let attached = super::policy::attachment_keys(inner, arn);
     if !attached.is_empty() && !force {
         return Err(IotError::new(
             ErrorKind::DeleteConflict,

@@ -54,6 +54,16 @@ pub fn target_key(policy_name: &str, target: &str) -> String {
     format!("{policy_name}\n{target}")
 }
 
+/// The `policy_targets` keys of every attachment to `target`.
+pub fn attachment_keys(inner: &Inner, target: &str) -> Vec<String> {
+    inner
+        .policy_targets
+        .iter()
+        .filter(|(_, row)| row.target == target)
+        .map(|(key, _)| key.clone())
+        .collect()
+}
+
 /// Validates a document as CreatePolicy does, with MalformedPolicyException.
 pub fn check_document(text: &str) -> IotResult<document::PolicyDocument> {
     document::parse(text).map_err(|e| IotError::new(ErrorKind::MalformedPolicy, e.to_string()))

@@ -219,6 +219,7 @@ impl Registry {
     /// removes the group from its member things.
     pub fn delete_thing_group(&self, name: &str, expected_version: Option<i64>) -> IotResult<()> {
         validate::thing_name("thingGroupName", name)?;
+        let arn = self.account().thing_group_arn(name);
         self.write(|inner, tx| {
             let Some(g) = inner.thing_groups.get(name) else {
                 return Ok(());
@@ -241,6 +242,10 @@ impl Registry {
                 .collect();
             for thing in members {
                 inner.things.update(tx, &thing, |t| t.thing_groups.retain(|m| m != name));
+            }
+            // Policies attached to the group go with it.
+            for key in super::policy::attachment_keys(inner, &arn) {
+                inner.policy_targets.remove(tx, &key);
             }
             inner.thing_groups.remove(tx, name);
             Ok(())
@@ -288,6 +293,19 @@ mod tests {
 
     fn names(groups: Vec<ThingGroup>) -> Vec<String> {
         groups.into_iter().map(|g| g.thing_group_name).collect()
+    }
+
+    #[test]
+    fn deleting_a_group_drops_its_policy_attachments() {
+        let r = registry();
+        r.create_thing_group("g", None, None).unwrap();
+        let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}"#;
+        r.create_policy("p", doc).unwrap();
+        let arn = r.account().thing_group_arn("g");
+        r.attach_policy("p", &arn).unwrap();
+        r.delete_thing_group("g", None).unwrap();
+        assert!(r.read(|inner| inner.policy_targets.is_empty()));
+        r.delete_policy("p").unwrap();
     }
 
     #[test]
