@@ -171,24 +171,19 @@ impl Registry {
 #[cfg(test)]
 pub(crate) mod tests {
     use std::collections::BTreeMap;
-    use std::sync::Arc;
 
     use rcgen::{CertificateParams, DnType, KeyPair};
 
     use super::*;
-    use crate::basis::{Clock, Entropy};
+
     use crate::pki::IssuedCertificate;
     use crate::registry::policy::{target_key, PolicyTarget};
     use crate::registry::template::ProvisioningTemplate;
     use crate::registry::thing::Thing;
-    use crate::registry::{Account, ErrorKind};
+    use crate::registry::ErrorKind;
 
     pub(crate) fn registry() -> Registry {
-        let account = Account {
-            region: "us-east-1".into(),
-            account_id: "123456789012".into(),
-        };
-        Registry::open(None, account, Clock::frozen(0), Arc::new(Entropy::new(1))).unwrap()
+        crate::registry::testing::registry_at(0)
     }
 
     /// A self-signed certificate standing in for one the emulator issued.

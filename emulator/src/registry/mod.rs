@@ -24,6 +24,9 @@ pub mod thing_principal;
 pub mod thing_type;
 pub mod validate;
 
+#[cfg(test)]
+pub(crate) mod testing;
+
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use arn::Account;

@@ -182,20 +182,13 @@ impl Registry {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use std::sync::Arc;
 
     use super::*;
-    use crate::basis::{Clock, Entropy};
-    use crate::registry::Account;
 
     pub(crate) const DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"*"}]}"#;
 
     pub(crate) fn registry() -> Registry {
-        let account = Account {
-            region: "us-east-1".into(),
-            account_id: "123456789012".into(),
-        };
-        Registry::open(None, account, Clock::frozen(0), Arc::new(Entropy::new(1))).unwrap()
+        crate::registry::testing::registry_at(0)
     }
 
     #[test]

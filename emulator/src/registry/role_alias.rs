@@ -140,26 +140,15 @@ impl Registry {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use super::*;
-    use crate::basis::{Clock, Entropy};
-    use crate::registry::{Account, ErrorKind};
+
+    use crate::registry::ErrorKind;
 
     const ROLE: &str = "arn:aws:iam::123456789012:role/DeviceRole";
 
     fn registry() -> Registry {
-        let account = Account {
-            region: "us-east-1".into(),
-            account_id: "123456789012".into(),
-        };
-        Registry::open(
-            None,
-            account,
-            Clock::frozen(5000),
-            Arc::new(Entropy::new(1)),
-        )
-        .unwrap()
+        crate::registry::testing::registry_at(5000)
     }
 
     #[test]

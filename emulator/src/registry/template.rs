@@ -237,27 +237,14 @@ impl Registry {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use std::sync::Arc;
 
     use super::*;
-    use crate::basis::{Clock, Entropy};
-    use crate::registry::Account;
 
     pub(crate) const BODY: &str =
         r#"{"Parameters": {"SerialNumber": {"Type": "String"}}, "Resources": {}}"#;
 
     pub(crate) fn registry() -> Registry {
-        let account = Account {
-            region: "us-east-1".into(),
-            account_id: "123456789012".into(),
-        };
-        Registry::open(
-            None,
-            account,
-            Clock::frozen(1000),
-            Arc::new(Entropy::new(1)),
-        )
-        .unwrap()
+        crate::registry::testing::registry_at(1000)
     }
 
     pub(crate) fn input(name: &str) -> CreateTemplate {

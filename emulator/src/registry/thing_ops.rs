@@ -228,23 +228,11 @@ impl Registry {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use std::sync::Arc;
 
     use super::*;
-    use crate::basis::{Clock, Entropy};
-    use crate::registry::Account;
 
     pub(crate) fn registry() -> Registry {
-        Registry::open(
-            None,
-            Account {
-                region: "us-east-1".into(),
-                account_id: "123456789012".into(),
-            },
-            Clock::frozen(0),
-            Arc::new(Entropy::new(1)),
-        )
-        .unwrap()
+        crate::registry::testing::registry_at(0)
     }
 
     pub(crate) fn payload(pairs: &[(&str, &str)], merge: bool) -> Option<AttributePayload> {

@@ -127,35 +127,13 @@ impl Registry {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::registry::certificate::{CertStatus, Certificate, CertificateMode};
+
     use crate::registry::thing_ops::tests::registry;
     use crate::registry::ErrorKind;
-    use crate::registry::Tx;
 
     /// Inserts a certificate record with `id` and returns its ARN.
     pub(crate) fn fake_cert(r: &Registry, id: &str) -> String {
-        let cert = Certificate {
-            certificate_id: id.into(),
-            certificate_pem: String::new(),
-            ca_certificate_id: None,
-            status: CertStatus::Active,
-            owned_by: "123456789012".into(),
-            creation_date_ms: 0,
-            last_modified_date_ms: 0,
-            customer_version: 1,
-            generation_id: String::new(),
-            not_before_ms: 0,
-            not_after_ms: 0,
-            certificate_mode: CertificateMode::Default,
-            expires_at_ms: None,
-            claim_template: None,
-        };
-        r.write(|inner, tx: &mut Tx| {
-            inner.certificates.put(tx, id, cert);
-            Ok(())
-        })
-        .unwrap();
-        r.account().cert_arn(id)
+        crate::registry::testing::insert_certificate(r, id)
     }
 
     fn thing(r: &Registry, name: &str) {

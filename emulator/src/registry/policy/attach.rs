@@ -182,34 +182,13 @@ fn ancestors(inner: &Inner, group: &str) -> Vec<String> {
 mod tests {
     use super::super::tests::{registry, DOC};
     use super::*;
-    use crate::registry::certificate::{CertStatus, Certificate, CertificateMode};
+
     use crate::registry::thing_group::ThingGroup;
 
     const CERT: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
     fn add_cert(reg: &Registry, id: &str) -> String {
-        let cert = Certificate {
-            certificate_id: id.into(),
-            certificate_pem: String::new(),
-            ca_certificate_id: None,
-            status: CertStatus::Active,
-            owned_by: "123456789012".into(),
-            creation_date_ms: 0,
-            last_modified_date_ms: 0,
-            customer_version: 1,
-            generation_id: String::new(),
-            not_before_ms: 0,
-            not_after_ms: 0,
-            certificate_mode: CertificateMode::Default,
-            expires_at_ms: None,
-            claim_template: None,
-        };
-        reg.write(|inner, tx| {
-            inner.certificates.put(tx, id, cert);
-            Ok(())
-        })
-        .unwrap();
-        reg.account().cert_arn(id)
+        crate::registry::testing::insert_certificate(reg, id)
     }
 
     fn add_group(reg: &Registry, name: &str, parent: Option<&str>) -> String {
