@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::certificates::{required, MarkerQuery};
 use super::error::ApiResult;
-use super::extract::{empty, epoch, paginate, AwsJson, AwsPath, AwsQuery};
+use super::extract::{empty, epoch, page_reply, paginate, AwsJson, AwsPath, AwsQuery};
 use crate::registry::ca::{CaCertificate, RegistrationConfig};
 use crate::registry::ca_ops::{RegisterCa, UpdateCa};
 use crate::registry::{validate, Account};
@@ -198,9 +198,5 @@ async fn list_ca_certificates(
             })
         })
         .collect();
-    let mut out = json!({ "certificates": items });
-    if let Some(next) = next {
-        out["nextMarker"] = json!(next);
-    }
-    Ok(Json(out))
+    Ok(page_reply("certificates", items, "nextMarker", next))
 }

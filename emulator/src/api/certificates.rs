@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{empty, epoch, paginate, AwsJson, AwsPath, AwsQuery};
+use super::extract::{empty, epoch, page_reply, paginate, AwsJson, AwsPath, AwsQuery};
 use crate::pki::{self, GeneratedKey, IssuedCertificate};
 use crate::registry::certificate::Certificate;
 use crate::registry::{validate, Account, IotError};
@@ -280,11 +280,7 @@ fn certificate_list(
             })
         })
         .collect();
-    let mut out = json!({ "certificates": items });
-    if let Some(next) = next {
-        out["nextMarker"] = json!(next);
-    }
-    Ok(Json(out))
+    Ok(page_reply("certificates", items, "nextMarker", next))
 }
 
 async fn list_certificates(

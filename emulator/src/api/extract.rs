@@ -122,6 +122,21 @@ fn decode_token(token: &str) -> Option<usize> {
         .ok()
 }
 
+/// A list reply: `{ <key>: items, <next_key>: next }`, without `next_key` on the last page.
+pub fn page_reply(
+    key: &str,
+    items: impl Into<Value>,
+    next_key: &str,
+    next: Option<String>,
+) -> axum::Json<Value> {
+    let mut body = serde_json::Map::new();
+    body.insert(key.to_string(), items.into());
+    if let Some(next) = next {
+        body.insert(next_key.to_string(), Value::String(next));
+    }
+    axum::Json(Value::Object(body))
+}
+
 /// `{}`: the reply of operations without an output shape.
 pub fn empty() -> axum::Json<Value> {
     axum::Json(serde_json::json!({}))

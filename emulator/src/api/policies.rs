@@ -9,7 +9,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::error::ApiResult;
-use super::extract::{empty, epoch, paginate, required_header, AwsJson, AwsPath, AwsQuery};
+use super::extract::{
+    empty, epoch, page_reply, paginate, required_header, AwsJson, AwsPath, AwsQuery,
+};
 use crate::registry::policy::Policy;
 use crate::registry::IotError;
 use crate::state::Emulator;
@@ -100,21 +102,13 @@ fn policy_ref(emu: &Emulator, name: &str) -> Value {
 fn policy_page(emu: &Emulator, names: Vec<String>, q: &ListQuery) -> ApiResult<Json<Value>> {
     let (page, next) = paginate(names, q.marker.as_deref(), q.page_size)?;
     let policies: Vec<Value> = page.iter().map(|n| policy_ref(emu, n)).collect();
-    let mut out = json!({ "policies": policies });
-    if let Some(next) = next {
-        out["nextMarker"] = json!(next);
-    }
-    Ok(Json(out))
+    Ok(page_reply("policies", policies, "nextMarker", next))
 }
 
 /// A page of strings under `key`, with `nextMarker`.
 fn string_page(key: &str, items: Vec<String>, q: &ListQuery) -> ApiResult<Json<Value>> {
     let (page, next) = paginate(items, q.marker.as_deref(), q.page_size)?;
-    let mut out = json!({ key: page });
-    if let Some(next) = next {
-        out["nextMarker"] = json!(next);
-    }
-    Ok(Json(out))
+    Ok(page_reply(key, page, "nextMarker", next))
 }
 
 async fn create_policy(

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::error::ApiResult;
-use super::extract::{empty, epoch, paginate, AwsJson, AwsPath, AwsQuery};
+use super::extract::{empty, epoch, page_reply, paginate, AwsJson, AwsPath, AwsQuery};
 use crate::state::Emulator;
 
 /// Routes of this resource family.
@@ -100,9 +100,5 @@ async fn list_role_aliases(
         .registry
         .list_role_aliases(q.is_ascending_order.unwrap_or(true));
     let (page, next) = paginate(names, q.marker.as_deref(), q.page_size)?;
-    let mut out = json!({ "roleAliases": page });
-    if let Some(next) = next {
-        out["nextMarker"] = json!(next);
-    }
-    Ok(Json(out))
+    Ok(page_reply("roleAliases", page, "nextMarker", next))
 }

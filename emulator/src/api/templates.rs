@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::error::ApiResult;
-use super::extract::{empty, epoch, paginate, AwsJson, AwsPath, AwsQuery};
+use super::extract::{empty, epoch, page_reply, paginate, AwsJson, AwsPath, AwsQuery};
 use crate::registry::template::{CreateTemplate, ProvisioningTemplate, UpdateTemplate};
 use crate::state::Emulator;
 
@@ -73,11 +73,7 @@ fn summary(emu: &Emulator, t: &ProvisioningTemplate) -> Value {
 /// `items` under `key`, with `nextToken` when more remain.
 fn token_page(key: &str, items: Vec<Value>, q: &PageQuery) -> ApiResult<Json<Value>> {
     let (page, next) = paginate(items, q.next_token.as_deref(), q.max_results)?;
-    let mut out = json!({ key: page });
-    if let Some(next) = next {
-        out["nextToken"] = json!(next);
-    }
-    Ok(Json(out))
+    Ok(page_reply(key, page, "nextToken", next))
 }
 
 async fn create_provisioning_template(

@@ -5,10 +5,10 @@ use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::error::ApiResult;
-use super::extract::{empty, paginate, required_header, AwsJson, AwsPath, AwsQuery};
+use super::extract::{empty, page_reply, paginate, required_header, AwsJson, AwsPath, AwsQuery};
 use crate::registry::thing::Thing;
 use crate::registry::thing_ops::{CreateThingInput, ListThingsFilter, UpdateThingInput};
 use crate::registry::Registry;
@@ -60,12 +60,8 @@ pub(crate) fn page<T>(
     render: impl Fn(T) -> Value,
 ) -> ApiResult<Json<Value>> {
     let (items, next) = paginate(items, token, max)?;
-    let mut body = Map::new();
-    body.insert(key.into(), items.into_iter().map(render).collect());
-    if let Some(next) = next {
-        body.insert("nextToken".into(), json!(next));
-    }
-    Ok(Json(Value::Object(body)))
+    let items: Vec<Value> = items.into_iter().map(render).collect();
+    Ok(page_reply(key, items, "nextToken", next))
 }
 
 /// Inserts `value` under `key` when present.
