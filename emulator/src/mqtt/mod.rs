@@ -68,6 +68,11 @@ impl Broker {
         self.shared.router.disconnect_client(client_id, reason)
     }
 
+    /// The filters a connected client is subscribed to, sorted.
+    pub fn subscriptions(&self, client_id: &str) -> Vec<String> {
+        self.shared.router.subscriptions(client_id)
+    }
+
     /// The client ids connected now, sorted.
     pub fn connected_clients(&self) -> Vec<String> {
         self.shared.router.client_ids()

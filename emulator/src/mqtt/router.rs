@@ -195,6 +195,13 @@ impl Router {
         client.is_some_and(|c| c.handle.control.send(Control::Disconnect(reason)).is_ok())
     }
 
+    /// The filters `client_id` is subscribed to, as it wrote them, sorted.
+    pub fn subscriptions(&self, client_id: &str) -> Vec<String> {
+        let state = self.lock();
+        let client = state.clients.get(client_id);
+        client.map_or_else(Vec::new, |c| c.subscriptions.keys().cloned().collect())
+    }
+
     /// The connected client ids, sorted.
     pub fn client_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = self.lock().clients.keys().cloned().collect();
