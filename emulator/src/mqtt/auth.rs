@@ -121,7 +121,10 @@ mod tests {
             CertStatus::PendingTransfer,
             CertStatus::RegisterInactive,
         ] {
-            assert_eq!(judge(&cert(status), None, 0), Err(Refusal::NotActive(status)));
+            assert_eq!(
+                judge(&cert(status), None, 0),
+                Err(Refusal::NotActive(status))
+            );
         }
     }
 

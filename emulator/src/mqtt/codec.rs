@@ -40,14 +40,20 @@ fn frame_len(buf: &[u8]) -> Result<Option<usize>, FrameError> {
         }
     }
     if buf.len() >= 5 {
-        return Err(FrameError::Malformed("remaining length over 4 bytes".into()));
+        return Err(FrameError::Malformed(
+            "remaining length over 4 bytes".into(),
+        ));
     }
     Ok(None)
 }
 
 /// Takes one packet off the front of `buf`; `Ok(None)` until a whole packet is there.
 /// `version` is the connection's protocol level (any value before CONNECT).
-pub fn decode(buf: &mut BytesMut, version: u8, max_len: usize) -> Result<Option<Packet>, FrameError> {
+pub fn decode(
+    buf: &mut BytesMut,
+    version: u8,
+    max_len: usize,
+) -> Result<Option<Packet>, FrameError> {
     let Some(len) = frame_len(buf)? else {
         return Ok(None);
     };
@@ -77,9 +83,16 @@ pub fn encode(packet: &Packet, out: &mut BytesMut) -> Result<(), String> {
         Packet::PubAck(p) => p.encode(out),
         Packet::SubAck(p) => p.encode(out),
         Packet::UnsubAck(p) => p.encode(out),
-        Packet::PingResp => FixedHeader::new(mqtt5_protocol::PacketType::PingResp, 0, 0).encode(out),
+        Packet::PingResp => {
+            FixedHeader::new(mqtt5_protocol::PacketType::PingResp, 0, 0).encode(out)
+        }
         Packet::Disconnect(p) => p.encode(out),
-        other => return Err(format!("the broker never sends {}", other.packet_type_name())),
+        other => {
+            return Err(format!(
+                "the broker never sends {}",
+                other.packet_type_name()
+            ))
+        }
     };
     result.map_err(|e| e.to_string())
 }
@@ -92,7 +105,10 @@ mod tests {
     fn frames_wait_for_whole_packets() {
         // mosquitto's v3.1.1 PINGREQ, then half a PUBLISH.
         let mut buf = BytesMut::from(&[0xc0u8, 0x00, 0x30, 0x05, 0x00][..]);
-        assert!(matches!(decode(&mut buf, V311, 100), Ok(Some(Packet::PingReq))));
+        assert!(matches!(
+            decode(&mut buf, V311, 100),
+            Ok(Some(Packet::PingReq))
+        ));
         assert!(matches!(decode(&mut buf, V311, 100), Ok(None)));
         buf.extend_from_slice(&[0x01, b't', b'h', b'i']);
         let Ok(Some(Packet::Publish(p))) = decode(&mut buf, V311, 100) else {
@@ -111,7 +127,10 @@ mod tests {
     #[test]
     fn zero_length_v5_disconnect_decodes() {
         let mut buf = BytesMut::from(&[0xe0u8, 0x00][..]);
-        assert!(matches!(decode(&mut buf, V5, 100), Ok(Some(Packet::Disconnect(_)))));
+        assert!(matches!(
+            decode(&mut buf, V5, 100),
+            Ok(Some(Packet::Disconnect(_)))
+        ));
     }
 
     #[test]

@@ -38,8 +38,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     pub async fn read_packet(&mut self) -> Result<Packet, ReadError> {
         let max = MAXIMUM_PACKET_SIZE as usize;
         loop {
-            let version = if self.version == 0 { codec::V5 } else { self.version };
-            if let Some(packet) = codec::decode(&mut self.inbuf, version, max).map_err(ReadError::Frame)? {
+            let version = if self.version == 0 {
+                codec::V5
+            } else {
+                self.version
+            };
+            if let Some(packet) =
+                codec::decode(&mut self.inbuf, version, max).map_err(ReadError::Frame)?
+            {
                 return Ok(packet);
             }
             match self.stream.read_buf(&mut self.inbuf).await {

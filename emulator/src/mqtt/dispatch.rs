@@ -7,8 +7,7 @@ use tokio::time::Instant;
 
 use super::codec::{
     FrameError, Packet, PropertyId, PubAckPacket, PublishPacket, QoS, ReasonCode, SubAckPacket,
-    SubAckReasonCode, SubscribePacket, UnsubAckPacket, UnsubAckReasonCode, UnsubscribePacket,
-    V5,
+    SubAckReasonCode, SubscribePacket, UnsubAckPacket, UnsubAckReasonCode, UnsubscribePacket, V5,
 };
 use super::connection::{self, Connection, ReadError};
 use super::limits::{self, MAX_FILTERS_PER_SUBSCRIBE, MAX_PAYLOAD, TOPIC_ALIAS_MAXIMUM};
@@ -161,7 +160,10 @@ impl Session {
             properties: publish.properties,
         };
         self.broker.shared.router.publish(&self.client_id, message);
-        match publish.packet_id.filter(|_| publish.qos == QoS::AtLeastOnce) {
+        match publish
+            .packet_id
+            .filter(|_| publish.qos == QoS::AtLeastOnce)
+        {
             Some(id) => send(conn, &Packet::PubAck(PubAckPacket::new(id))).await,
             None => Ok(()),
         }
@@ -172,8 +174,13 @@ impl Session {
         conn: &mut Connection<S>,
         subscribe: SubscribePacket,
     ) -> Step {
-        if subscribe.properties.contains(PropertyId::SubscriptionIdentifier) {
-            return Err(Exit::Server(ReasonCode::SubscriptionIdentifiersNotSupported));
+        if subscribe
+            .properties
+            .contains(PropertyId::SubscriptionIdentifier)
+        {
+            return Err(Exit::Server(
+                ReasonCode::SubscriptionIdentifiersNotSupported,
+            ));
         }
         let mut retained = Vec::new();
         let mut ack = SubAckPacket::new(subscribe.packet_id);
@@ -196,7 +203,13 @@ impl Session {
         retained: &mut Vec<Delivery>,
     ) -> SubAckReasonCode {
         let v5 = self.version == V5;
-        let failure = |v5_code| if v5 { v5_code } else { SubAckReasonCode::UnspecifiedError };
+        let failure = |v5_code| {
+            if v5 {
+                v5_code
+            } else {
+                SubAckReasonCode::UnspecifiedError
+            }
+        };
         if index >= MAX_FILTERS_PER_SUBSCRIBE {
             return failure(SubAckReasonCode::QuotaExceeded);
         }
@@ -269,13 +282,19 @@ impl Session {
             publish.packet_id = Some(self.next_packet_id());
         }
         let bytes = connection::encode(&Packet::Publish(publish)).map_err(|_| Exit::Lost)?;
-        if self.max_packet_size.is_some_and(|max| bytes.len() > max as usize) {
+        if self
+            .max_packet_size
+            .is_some_and(|max| bytes.len() > max as usize)
+        {
             return Ok(());
         }
         conn.send_bytes(&bytes).await.map_err(|_| Exit::Lost)
     }
 }
 
-async fn send<S: AsyncRead + AsyncWrite + Unpin>(conn: &mut Connection<S>, packet: &Packet) -> Step {
+async fn send<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Connection<S>,
+    packet: &Packet,
+) -> Step {
     conn.send(packet).await.map_err(|_| Exit::Lost)
 }

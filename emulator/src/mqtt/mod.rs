@@ -59,7 +59,9 @@ impl Broker {
     /// MQTT 5 clients get DISCONNECT 0x98 (Administrative action) first.
     pub fn disconnect_certificate(&self, certificate_id: &str) -> usize {
         let reason = ReasonCode::AdministrativeAction;
-        self.shared.router.disconnect_certificate(certificate_id, reason)
+        self.shared
+            .router
+            .disconnect_certificate(certificate_id, reason)
     }
 
     /// Closes the connection of `client_id` (DeleteConnection); `false` if not connected.

@@ -91,7 +91,9 @@ fn min_qos(a: QoS, b: QoS) -> QoS {
 
 impl Router {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Registers a connection under `client_id` with no subscriptions; returns the
@@ -108,7 +110,11 @@ impl Router {
     /// Removes the connection, unless a newer one has taken over the client id.
     pub fn detach(&self, client_id: &str, conn_id: u64) {
         let mut state = self.lock();
-        if state.clients.get(client_id).is_some_and(|c| c.handle.conn_id == conn_id) {
+        if state
+            .clients
+            .get(client_id)
+            .is_some_and(|c| c.handle.conn_id == conn_id)
+        {
             state.clients.remove(client_id);
         }
     }
@@ -161,7 +167,9 @@ impl Router {
             if message.payload.is_empty() {
                 state.retained.remove(&message.topic);
             } else {
-                state.retained.insert(message.topic.clone(), message.clone());
+                state
+                    .retained
+                    .insert(message.topic.clone(), message.clone());
             }
         }
         for (handle, qos) in recipients(&mut state, publisher, &message.topic) {
@@ -171,7 +179,10 @@ impl Router {
                 retain: false,
             };
             if handle.deliveries.try_send(delivery).is_err() {
-                tracing::debug!(conn = handle.conn_id, "delivery dropped: queue full or closed");
+                tracing::debug!(
+                    conn = handle.conn_id,
+                    "delivery dropped: queue full or closed"
+                );
             }
         }
     }
@@ -224,7 +235,10 @@ fn recipients(state: &mut State, publisher: &str, topic: &str) -> Vec<(ClientHan
             }
             if let Some(group) = &filter.share {
                 let key = (group.clone(), filter.pattern.clone());
-                groups.entry(key).or_default().push((client.handle.clone(), options.qos));
+                groups
+                    .entry(key)
+                    .or_default()
+                    .push((client.handle.clone(), options.qos));
             } else if !(options.no_local && client_id == publisher) {
                 best = Some(best.map_or(options.qos, |q| max_qos(q, options.qos)));
             }

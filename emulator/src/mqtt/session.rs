@@ -45,12 +45,22 @@ pub struct Session {
 type Stream = TlsStream<TcpStream>;
 
 /// Serves one accepted TCP connection until it closes.
-pub async fn run(broker: Broker, socket: TcpStream, acceptor: TlsAcceptor, shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    broker: Broker,
+    socket: TcpStream,
+    acceptor: TlsAcceptor,
+    shutdown: watch::Receiver<bool>,
+) {
     let Ok(Ok(stream)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await
     else {
         return;
     };
-    let chain = stream.get_ref().1.peer_certificates().map(<[_]>::to_vec).unwrap_or_default();
+    let chain = stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .map(<[_]>::to_vec)
+        .unwrap_or_default();
     let mut conn = Connection::new(stream);
     let principal = match auth::decide(&broker.shared.emulator, &chain) {
         Decision::Allow(principal) => principal,
@@ -98,7 +108,10 @@ fn check_connect(connect: &ConnectPacket) -> Result<(), ReasonCode> {
     if !connect.client_id.is_empty() && !limits::client_id_ok(&connect.client_id) {
         return Err(ReasonCode::ClientIdentifierNotValid);
     }
-    if connect.properties.contains(PropertyId::AuthenticationMethod) {
+    if connect
+        .properties
+        .contains(PropertyId::AuthenticationMethod)
+    {
         return Err(ReasonCode::BadAuthenticationMethod);
     }
     if let Some(will) = &connect.will {
@@ -117,12 +130,23 @@ fn check_connect(connect: &ConnectPacket) -> Result<(), ReasonCode> {
 
 /// Registers the connection with the router (displacing an older one with the same
 /// client id) and builds its session.
-fn accept(broker: &Broker, connect: ConnectPacket, principal: Principal) -> (Session, Channels, Accepted) {
+fn accept(
+    broker: &Broker,
+    connect: ConnectPacket,
+    principal: Principal,
+) -> (Session, Channels, Accepted) {
     let assigned = connect.client_id.is_empty().then(|| {
-        let uuid = broker.shared.emulator.registry.entropy().uuid("mqtt-client-id");
+        let uuid = broker
+            .shared
+            .emulator
+            .registry
+            .entropy()
+            .uuid("mqtt-client-id");
         format!("$GEN/{uuid}")
     });
-    let client_id = assigned.clone().unwrap_or_else(|| connect.client_id.clone());
+    let client_id = assigned
+        .clone()
+        .unwrap_or_else(|| connect.client_id.clone());
     let conn_id = broker.next_conn_id();
     let (deliveries_tx, deliveries) = mpsc::channel(DELIVERY_QUEUE);
     let (control_tx, control) = mpsc::unbounded_channel();
@@ -133,7 +157,9 @@ fn accept(broker: &Broker, connect: ConnectPacket, principal: Principal) -> (Ses
         control: control_tx,
     };
     if let Some(old) = broker.shared.router.attach(&client_id, handle) {
-        let _ = old.control.send(super::router::Control::Disconnect(ReasonCode::SessionTakenOver));
+        let _ = old.control.send(super::router::Control::Disconnect(
+            ReasonCode::SessionTakenOver,
+        ));
     }
     let accepted = Accepted {
         keep_alive: limits::keep_alive(connect.keep_alive),
@@ -153,7 +179,14 @@ fn accept(broker: &Broker, connect: ConnectPacket, principal: Principal) -> (Ses
         next_packet_id: 0,
         max_packet_size: connect.properties.get_maximum_packet_size(),
     };
-    (session, Channels { deliveries, control }, accepted)
+    (
+        session,
+        Channels {
+            deliveries,
+            control,
+        },
+        accepted,
+    )
 }
 
 fn will_message(will: super::codec::WillMessage) -> Message {

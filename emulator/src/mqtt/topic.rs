@@ -80,9 +80,8 @@ fn split_share(filter: &str) -> Result<Option<(&str, &str)>, TopicError> {
         return Ok(None);
     };
     let (group, pattern) = rest.split_once('/').ok_or(TopicError::Share)?;
-    let bad_group = group.is_empty()
-        || group.chars().count() > MAX_SHARE_NAME
-        || group.contains(['+', '#']);
+    let bad_group =
+        group.is_empty() || group.chars().count() > MAX_SHARE_NAME || group.contains(['+', '#']);
     if bad_group || pattern.is_empty() {
         return Err(TopicError::Share);
     }
@@ -159,16 +158,28 @@ mod tests {
     fn dollar_topics_need_explicit_filters() {
         assert!(!matches("#", "$aws/things/t/shadow/update"));
         assert!(!matches("+/things/#", "$aws/things/t"));
-        assert!(matches("$aws/things/+/shadow/#", "$aws/things/t/shadow/update"));
-        assert!(matches("$aws/events/presence/connected/c1", "$aws/events/presence/connected/c1"));
+        assert!(matches(
+            "$aws/things/+/shadow/#",
+            "$aws/things/t/shadow/update"
+        ));
+        assert!(matches(
+            "$aws/events/presence/connected/c1",
+            "$aws/events/presence/connected/c1"
+        ));
     }
 
     #[test]
     fn topic_limits_count_bytes_and_slashes() {
         assert_eq!(validate_topic_name("a/b/c/d/e/f/g/h"), Ok(()));
-        assert_eq!(validate_topic_name("a/b/c/d/e/f/g/h/i"), Err(TopicError::TooManyLevels));
+        assert_eq!(
+            validate_topic_name("a/b/c/d/e/f/g/h/i"),
+            Err(TopicError::TooManyLevels)
+        );
         assert_eq!(validate_topic_name(&"x".repeat(256)), Ok(()));
-        assert_eq!(validate_topic_name(&"x".repeat(257)), Err(TopicError::TooLong));
+        assert_eq!(
+            validate_topic_name(&"x".repeat(257)),
+            Err(TopicError::TooLong)
+        );
         assert_eq!(validate_topic_name("a/+"), Err(TopicError::Wildcard));
         assert_eq!(validate_topic_name(""), Err(TopicError::Empty));
     }
@@ -180,13 +191,19 @@ mod tests {
         let long = format!("$aws/rules/r/{}", "x".repeat(256));
         assert_eq!(validate_topic_name(&long), Ok(()));
         assert!(parse_filter("$share/g/a/b/c/d/e/f/g/h").is_ok());
-        assert_eq!(parse_filter("$share/g/a/b/c/d/e/f/g/h/i"), Err(TopicError::TooManyLevels));
+        assert_eq!(
+            parse_filter("$share/g/a/b/c/d/e/f/g/h/i"),
+            Err(TopicError::TooManyLevels)
+        );
     }
 
     #[test]
     fn filters_parse_shares_and_wildcards() {
         let f = parse_filter("$share/grp/a/+/#").expect("valid");
-        assert_eq!((f.pattern.as_str(), f.share.as_deref()), ("a/+/#", Some("grp")));
+        assert_eq!(
+            (f.pattern.as_str(), f.share.as_deref()),
+            ("a/+/#", Some("grp"))
+        );
         assert!(!f.is_exact());
         assert!(parse_filter("a/b").expect("valid").is_exact());
         assert_eq!(parse_filter("a/#/b"), Err(TopicError::Wildcard));

@@ -120,7 +120,12 @@ pub fn text(output: &Output) -> String {
 /// Waits until the broker lists `client_id` as connected.
 pub async fn wait_connected(running: &Running, client_id: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
-    while !running.broker.connected_clients().iter().any(|c| c == client_id) {
+    while !running
+        .broker
+        .connected_clients()
+        .iter()
+        .any(|c| c == client_id)
+    {
         assert!(Instant::now() < deadline, "{client_id} never connected");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -129,8 +134,16 @@ pub async fn wait_connected(running: &Running, client_id: &str) {
 /// Waits until `client_id` holds a subscription to `filter`.
 pub async fn wait_subscribed(running: &Running, client_id: &str, filter: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
-    while !running.broker.subscriptions(client_id).iter().any(|f| f == filter) {
-        assert!(Instant::now() < deadline, "{client_id} never subscribed to {filter}");
+    while !running
+        .broker
+        .subscriptions(client_id)
+        .iter()
+        .any(|f| f == filter)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{client_id} never subscribed to {filter}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

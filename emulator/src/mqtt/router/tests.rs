@@ -35,8 +35,13 @@ fn message(topic: &str, payload: &'static [u8], qos: QoS, retain: bool) -> Messa
 
 fn sub(router: &Router, client: &str, raw: &str, qos: QoS) -> Vec<Delivery> {
     let filter = topic::parse_filter(raw).expect("valid filter");
-    let options = SubOptions { qos, no_local: false };
-    router.subscribe(client, raw, filter, options).expect("subscribed")
+    let options = SubOptions {
+        qos,
+        no_local: false,
+    };
+    router
+        .subscribe(client, raw, filter, options)
+        .expect("subscribed")
 }
 
 fn drain(c: &mut Conn) -> Vec<(String, QoS, bool)> {
@@ -79,7 +84,11 @@ fn retained_messages_go_to_exact_subscribers_only_and_empty_payload_clears() {
     assert!(got[0].retain);
     assert_eq!(got[0].qos, QoS::AtMostOnce);
     router.publish("p", message("r/1", b"", QoS::AtMostOnce, true));
-    assert_eq!(drain(&mut a).len(), 1, "the clearing publish is still forwarded");
+    assert_eq!(
+        drain(&mut a).len(),
+        1,
+        "the clearing publish is still forwarded"
+    );
     assert!(sub(&router, "a", "r/1", QoS::AtLeastOnce).is_empty());
 }
 
@@ -139,7 +148,10 @@ fn subscriptions_per_connection_are_capped() {
         sub(&router, "a", &format!("t/{i}"), QoS::AtMostOnce);
     }
     let filter = topic::parse_filter("t/x").expect("valid");
-    let options = SubOptions { qos: QoS::AtMostOnce, no_local: false };
+    let options = SubOptions {
+        qos: QoS::AtMostOnce,
+        no_local: false,
+    };
     assert_eq!(
         router.subscribe("a", "t/x", filter, options).err(),
         Some(SubscribeError::QuotaExceeded)
