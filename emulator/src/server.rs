@@ -33,6 +33,8 @@ pub struct Running {
     pub ready: ReadyInfo,
     /// The shared state, for in-process tests.
     pub emulator: Emulator,
+    /// The MQTT broker (server-side disconnects, connected clients).
+    pub broker: crate::mqtt::Broker,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -67,11 +69,12 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let (creds, creds_addr) = bind(config.credentials_addr).await?;
     let (shutdown, watch_rx) = watch::channel(false);
     let tls = crate::tls::server_config(&emulator)?;
+    let broker = crate::mqtt::Broker::new(emulator.clone());
     let tasks = vec![
         tokio::spawn(crate::api::serve(api, emulator.clone(), watch_rx.clone())),
         tokio::spawn(crate::mqtt::serve(
             mqtt,
-            emulator.clone(),
+            broker.clone(),
             tls.clone(),
             watch_rx.clone(),
         )),
@@ -101,6 +104,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     Ok(Running {
         ready,
         emulator,
+        broker,
         shutdown,
         tasks,
     })

@@ -1,10 +1,15 @@
-//! TLS shared by the listeners: the server certificate, the rustls configuration.
+//! TLS shared by the listeners: the server certificate, the rustls configuration and the
+//! client-certificate verifier (any chain is accepted; the registry decides afterwards).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -28,8 +33,67 @@ pub fn server_hosts(emulator: &Emulator) -> Vec<String> {
     ]
 }
 
+/// Requires a client certificate and accepts any chain: whether the certificate may
+/// connect is decided after the handshake, against the registry (as AWS does, the
+/// handshake itself never fails for an unknown certificate). The handshake signatures
+/// are still verified, so the client proves it holds the certificate's private key.
+#[derive(Debug)]
+pub struct AnyClientCertificate {
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl AnyClientCertificate {
+    pub fn new(provider: &rustls::crypto::CryptoProvider) -> Self {
+        AnyClientCertificate {
+            algorithms: provider.signature_verification_algorithms,
+        }
+    }
+}
+
+impl ClientCertVerifier for AnyClientCertificate {
+    fn client_auth_mandatory(&self) -> bool {
+        true
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
 /// A rustls server configuration on the ring provider, presenting the emulator's
-/// server certificate.
+/// server certificate and requiring a client certificate ([`AnyClientCertificate`]).
+/// ALPN `x-amzn-mqtt-ca` is accepted but not required.
 pub fn server_config(emulator: &Emulator) -> Result<Arc<rustls::ServerConfig>, StartError> {
     let tls = |e: &dyn std::fmt::Display| StartError::Tls(e.to_string());
     let identity = emulator
@@ -44,10 +108,11 @@ pub fn server_config(emulator: &Emulator) -> Result<Arc<rustls::ServerConfig>, S
     chain.push(CertificateDer::from(emulator.pki.ca.cert_der.clone()));
     let key = PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes()).map_err(|e| tls(&e))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = Arc::new(AnyClientCertificate::new(&provider));
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| tls(&e))?
-        .with_no_client_auth()
+        .with_client_cert_verifier(verifier)
         .with_single_cert(chain, key)
         .map_err(|e| tls(&e))?;
     config.alpn_protocols = vec![ALPN_MQTT.to_vec()];

@@ -1,0 +1,300 @@
+//! The packet loop of an accepted connection: inbound packets (PUBLISH, SUBSCRIBE,
+//! UNSUBSCRIBE, PINGREQ, DISCONNECT), deliveries, server control and the keep-alive timer.
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use super::codec::{
+    FrameError, Packet, PropertyId, PubAckPacket, PublishPacket, QoS, ReasonCode, SubAckPacket,
+    SubAckReasonCode, SubscribePacket, UnsubAckPacket, UnsubAckReasonCode, UnsubscribePacket, V5,
+};
+use super::connection::{self, Connection, ReadError};
+use super::limits::{self, MAX_FILTERS_PER_SUBSCRIBE, MAX_PAYLOAD, TOPIC_ALIAS_MAXIMUM};
+use super::router::{Control, Delivery, Message, SubOptions, SubscribeError};
+use super::session::Session;
+use super::topic;
+
+/// The receiving ends the router and the server use to reach this connection.
+#[derive(Debug)]
+pub struct Channels {
+    pub deliveries: mpsc::Receiver<Delivery>,
+    pub control: mpsc::UnboundedReceiver<Control>,
+}
+
+/// Why the packet loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The client sent DISCONNECT; `will` when it asked for its Will anyway (MQTT 5 0x04).
+    Client { will: bool },
+    /// The stream closed or failed.
+    Lost,
+    /// The server ends the connection; MQTT 5 clients get DISCONNECT with this reason,
+    /// MQTT 3.1.1 clients just see the connection close.
+    Server(ReasonCode),
+}
+
+type Step = Result<(), Exit>;
+
+enum Event {
+    Packet(Result<Packet, ReadError>),
+    Deliver(Delivery),
+    Control(Control),
+    KeepAliveTimeout,
+    Shutdown,
+}
+
+fn read_exit(error: ReadError) -> Exit {
+    match error {
+        ReadError::Closed => Exit::Lost,
+        ReadError::Frame(FrameError::TooLarge) => Exit::Server(ReasonCode::PacketTooLarge),
+        ReadError::Frame(FrameError::Malformed(_)) => Exit::Server(ReasonCode::MalformedPacket),
+    }
+}
+
+fn granted(qos: QoS) -> SubAckReasonCode {
+    match qos {
+        QoS::AtMostOnce => SubAckReasonCode::GrantedQoS0,
+        _ => SubAckReasonCode::GrantedQoS1,
+    }
+}
+
+impl Session {
+    /// Serves packets until the connection ends.
+    pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        conn: &mut Connection<S>,
+        channels: &mut Channels,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> Exit {
+        let grace = limits::keep_alive_grace(self.keep_alive);
+        let mut deadline = Instant::now() + grace;
+        loop {
+            let event = tokio::select! {
+                read = conn.read_packet() => Event::Packet(read),
+                Some(d) = channels.deliveries.recv() => Event::Deliver(d),
+                Some(c) = channels.control.recv() => Event::Control(c),
+                _ = tokio::time::sleep_until(deadline) => Event::KeepAliveTimeout,
+                _ = shutdown.changed() => Event::Shutdown,
+            };
+            let step = match event {
+                Event::Packet(Ok(packet)) => {
+                    deadline = Instant::now() + grace;
+                    self.on_packet(conn, packet).await
+                }
+                Event::Packet(Err(e)) => Err(read_exit(e)),
+                Event::Deliver(delivery) => self.deliver(conn, delivery).await,
+                Event::Control(Control::Disconnect(reason)) => Err(Exit::Server(reason)),
+                Event::KeepAliveTimeout => Err(Exit::Server(ReasonCode::KeepAliveTimeout)),
+                Event::Shutdown => Err(Exit::Server(ReasonCode::ServerShuttingDown)),
+            };
+            if let Err(exit) = step {
+                return exit;
+            }
+        }
+    }
+
+    async fn on_packet<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        conn: &mut Connection<S>,
+        packet: Packet,
+    ) -> Step {
+        match packet {
+            Packet::Publish(p) => self.on_publish(conn, p).await,
+            // No inflight tracking yet: QoS 1 deliveries are fire-and-forget.
+            Packet::PubAck(_) => Ok(()),
+            Packet::Subscribe(p) => self.on_subscribe(conn, p).await,
+            Packet::Unsubscribe(p) => self.on_unsubscribe(conn, p).await,
+            Packet::PingReq => send(conn, &Packet::PingResp).await,
+            Packet::Disconnect(d) => Err(Exit::Client {
+                will: d.reason_code == ReasonCode::DisconnectWithWillMessage,
+            }),
+            // QoS 2 flows are not supported by AWS IoT.
+            Packet::PubRec(_) | Packet::PubRel(_) | Packet::PubComp(_) => {
+                Err(Exit::Server(ReasonCode::QoSNotSupported))
+            }
+            // A second CONNECT, AUTH, or a server-to-client packet.
+            _ => Err(Exit::Server(ReasonCode::ProtocolError)),
+        }
+    }
+
+    /// The topic of an inbound PUBLISH, resolving MQTT 5 topic aliases.
+    fn resolve_topic(&mut self, publish: &mut PublishPacket) -> Result<String, Exit> {
+        let Some(alias) = publish.properties.get_topic_alias() else {
+            return Ok(std::mem::take(&mut publish.topic_name));
+        };
+        publish.properties.remove_topic_alias();
+        if self.version != V5 || alias == 0 || alias > TOPIC_ALIAS_MAXIMUM {
+            return Err(Exit::Server(ReasonCode::TopicAliasInvalid));
+        }
+        if publish.topic_name.is_empty() {
+            let known = self.aliases.get(&alias).cloned();
+            return known.ok_or(Exit::Server(ReasonCode::ProtocolError));
+        }
+        self.aliases.insert(alias, publish.topic_name.clone());
+        Ok(std::mem::take(&mut publish.topic_name))
+    }
+
+    async fn on_publish<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        conn: &mut Connection<S>,
+        mut publish: PublishPacket,
+    ) -> Step {
+        // AWS: QoS 2 is refused (MQTT 5 DISCONNECT 0x9B, MQTT 3.1.1 closed connection).
+        if publish.qos == QoS::ExactlyOnce {
+            return Err(Exit::Server(ReasonCode::QoSNotSupported));
+        }
+        let topic = self.resolve_topic(&mut publish)?;
+        if topic::validate_topic_name(&topic).is_err() {
+            return Err(Exit::Server(ReasonCode::TopicNameInvalid));
+        }
+        if publish.payload.len() > MAX_PAYLOAD {
+            return Err(Exit::Server(ReasonCode::PacketTooLarge));
+        }
+        publish.properties.remove_subscription_identifiers();
+        let message = Message {
+            topic,
+            payload: publish.payload,
+            qos: publish.qos,
+            retain: publish.retain,
+            properties: publish.properties,
+        };
+        self.broker.shared.router.publish(&self.client_id, message);
+        match publish
+            .packet_id
+            .filter(|_| publish.qos == QoS::AtLeastOnce)
+        {
+            Some(id) => send(conn, &Packet::PubAck(PubAckPacket::new(id))).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn on_subscribe<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        conn: &mut Connection<S>,
+        subscribe: SubscribePacket,
+    ) -> Step {
+        if subscribe
+            .properties
+            .contains(PropertyId::SubscriptionIdentifier)
+        {
+            return Err(Exit::Server(
+                ReasonCode::SubscriptionIdentifiersNotSupported,
+            ));
+        }
+        let mut retained = Vec::new();
+        let mut ack = SubAckPacket::new(subscribe.packet_id);
+        ack.protocol_version = self.version;
+        for (index, requested) in subscribe.filters.iter().enumerate() {
+            let code = self.subscribe_one(index, requested, &mut retained);
+            ack.reason_codes.push(code);
+        }
+        send(conn, &Packet::SubAck(ack)).await?;
+        for delivery in retained {
+            self.deliver(conn, delivery).await?;
+        }
+        Ok(())
+    }
+
+    fn subscribe_one(
+        &self,
+        index: usize,
+        requested: &super::codec::TopicFilter,
+        retained: &mut Vec<Delivery>,
+    ) -> SubAckReasonCode {
+        let v5 = self.version == V5;
+        let failure = |v5_code| {
+            if v5 {
+                v5_code
+            } else {
+                SubAckReasonCode::UnspecifiedError
+            }
+        };
+        if index >= MAX_FILTERS_PER_SUBSCRIBE {
+            return failure(SubAckReasonCode::QuotaExceeded);
+        }
+        let Ok(filter) = topic::parse_filter(&requested.filter) else {
+            return failure(SubAckReasonCode::TopicFilterInvalid);
+        };
+        // AWS grants at most QoS 1 (a QoS 2 request is granted QoS 1).
+        let qos = match requested.options.qos {
+            QoS::AtMostOnce => QoS::AtMostOnce,
+            _ => QoS::AtLeastOnce,
+        };
+        let options = SubOptions {
+            qos,
+            no_local: requested.options.no_local,
+        };
+        let router = &self.broker.shared.router;
+        match router.subscribe(&self.client_id, &requested.filter, filter, options) {
+            Ok(found) => {
+                if requested.options.retain_handling != super::codec::RetainHandling::DoNotSend {
+                    retained.extend(found);
+                }
+                granted(qos)
+            }
+            Err(SubscribeError::QuotaExceeded) => failure(SubAckReasonCode::QuotaExceeded),
+            Err(SubscribeError::NotConnected) => failure(SubAckReasonCode::UnspecifiedError),
+        }
+    }
+
+    async fn on_unsubscribe<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        conn: &mut Connection<S>,
+        unsubscribe: UnsubscribePacket,
+    ) -> Step {
+        let mut ack = UnsubAckPacket::new(unsubscribe.packet_id);
+        ack.protocol_version = self.version;
+        let router = &self.broker.shared.router;
+        for raw in &unsubscribe.filters {
+            let code = if topic::parse_filter(raw).is_err() {
+                UnsubAckReasonCode::TopicFilterInvalid
+            } else if router.unsubscribe(&self.client_id, raw) {
+                UnsubAckReasonCode::Success
+            } else {
+                UnsubAckReasonCode::NoSubscriptionExisted
+            };
+            ack.reason_codes.push(code);
+        }
+        send(conn, &Packet::UnsubAck(ack)).await
+    }
+
+    fn next_packet_id(&mut self) -> u16 {
+        self.next_packet_id = self.next_packet_id.checked_add(1).unwrap_or(1);
+        self.next_packet_id
+    }
+
+    /// Sends one message to this client (dropped if it exceeds the client's maximum size).
+    async fn deliver<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        conn: &mut Connection<S>,
+        delivery: Delivery,
+    ) -> Step {
+        let message = &delivery.message;
+        let mut publish =
+            PublishPacket::new(message.topic.clone(), message.payload.clone(), delivery.qos);
+        publish.protocol_version = self.version;
+        publish.retain = delivery.retain;
+        if self.version == V5 {
+            publish.properties = message.properties.clone();
+        }
+        if delivery.qos == QoS::AtLeastOnce {
+            publish.packet_id = Some(self.next_packet_id());
+        }
+        let bytes = connection::encode(&Packet::Publish(publish)).map_err(|_| Exit::Lost)?;
+        if self
+            .max_packet_size
+            .is_some_and(|max| bytes.len() > max as usize)
+        {
+            return Ok(());
+        }
+        conn.send_bytes(&bytes).await.map_err(|_| Exit::Lost)
+    }
+}
+
+async fn send<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Connection<S>,
+    packet: &Packet,
+) -> Step {
+    conn.send(packet).await.map_err(|_| Exit::Lost)
+}

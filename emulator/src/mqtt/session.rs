@@ -1,0 +1,224 @@
+//! One client connection from accept to close: TLS handshake, certificate decision,
+//! CONNECT/CONNACK, the packet loop ([`super::dispatch`]), then Will and clean-up.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
+use tokio_rustls::server::TlsStream;
+use tokio_rustls::TlsAcceptor;
+
+use super::auth::{self, Decision, Principal};
+use super::codec::{ConnectPacket, Packet, Properties, PropertyId, QoS, ReasonCode, V311, V5};
+use super::connection::Connection;
+use super::dispatch::{Channels, Exit};
+use super::limits::{self, Accepted};
+use super::router::{ClientHandle, Message};
+use super::{topic, Broker};
+
+/// How long a client may take to finish the TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take to send CONNECT after the handshake.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+/// Deliveries queued for one connection before new ones are dropped.
+const DELIVERY_QUEUE: usize = 1000;
+
+/// What the broker knows about an accepted connection.
+#[derive(Debug)]
+pub struct Session {
+    pub broker: Broker,
+    pub conn_id: u64,
+    pub client_id: String,
+    pub principal: Principal,
+    pub version: u8,
+    pub keep_alive: u16,
+    pub will: Option<Message>,
+    /// MQTT 5 inbound topic aliases.
+    pub aliases: HashMap<u16, String>,
+    pub next_packet_id: u16,
+    /// The client's MQTT 5 Maximum Packet Size, if it set one.
+    pub max_packet_size: Option<u32>,
+}
+
+type Stream = TlsStream<TcpStream>;
+
+/// Serves one accepted TCP connection until it closes.
+pub async fn run(
+    broker: Broker,
+    socket: TcpStream,
+    acceptor: TlsAcceptor,
+    shutdown: watch::Receiver<bool>,
+) {
+    let Ok(Ok(stream)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await
+    else {
+        return;
+    };
+    let chain = stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .map(<[_]>::to_vec)
+        .unwrap_or_default();
+    let mut conn = Connection::new(stream);
+    let principal = match auth::decide(&broker.shared.emulator, &chain) {
+        Decision::Allow(principal) => principal,
+        Decision::Refuse(refusal) => {
+            // AWS closes the connection without a CONNACK, whatever the MQTT version.
+            tracing::info!(?refusal, "client certificate refused");
+            return conn.close().await;
+        }
+    };
+    let Some((session, channels)) = connect(&broker, &mut conn, principal).await else {
+        return conn.close().await;
+    };
+    finish(session, conn, channels, shutdown).await;
+}
+
+/// Reads CONNECT and answers it; `None` when the connection must close.
+async fn connect(
+    broker: &Broker,
+    conn: &mut Connection<Stream>,
+    principal: Principal,
+) -> Option<(Session, Channels)> {
+    let read = tokio::time::timeout(CONNECT_TIMEOUT, conn.read_packet()).await;
+    let Ok(Ok(Packet::Connect(connect))) = read else {
+        return None;
+    };
+    if connect.protocol_version != V311 && connect.protocol_version != V5 {
+        return None;
+    }
+    conn.version = connect.protocol_version;
+    if let Err(reason) = check_connect(&connect) {
+        tracing::info!(?reason, client_id = %connect.client_id, "CONNECT refused");
+        if conn.version == V5 {
+            let _ = conn.send(&Packet::ConnAck(limits::refusal(reason))).await;
+        }
+        return None;
+    }
+    let (session, channels, accepted) = accept(broker, *connect, principal);
+    let connack = limits::connack(session.version, &accepted);
+    conn.send(&Packet::ConnAck(connack)).await.ok()?;
+    Some((session, channels))
+}
+
+/// CONNECT rules: client id, Will, unsupported features (reason codes for MQTT 5).
+fn check_connect(connect: &ConnectPacket) -> Result<(), ReasonCode> {
+    if !connect.client_id.is_empty() && !limits::client_id_ok(&connect.client_id) {
+        return Err(ReasonCode::ClientIdentifierNotValid);
+    }
+    if connect
+        .properties
+        .contains(PropertyId::AuthenticationMethod)
+    {
+        return Err(ReasonCode::BadAuthenticationMethod);
+    }
+    if let Some(will) = &connect.will {
+        if will.qos == QoS::ExactlyOnce {
+            return Err(ReasonCode::QoSNotSupported);
+        }
+        if topic::validate_topic_name(&will.topic).is_err() {
+            return Err(ReasonCode::TopicNameInvalid);
+        }
+        if will.payload.len() > limits::MAX_PAYLOAD {
+            return Err(ReasonCode::PacketTooLarge);
+        }
+    }
+    Ok(())
+}
+
+/// Registers the connection with the router (displacing an older one with the same
+/// client id) and builds its session.
+fn accept(
+    broker: &Broker,
+    connect: ConnectPacket,
+    principal: Principal,
+) -> (Session, Channels, Accepted) {
+    let assigned = connect.client_id.is_empty().then(|| {
+        let uuid = broker
+            .shared
+            .emulator
+            .registry
+            .entropy()
+            .uuid("mqtt-client-id");
+        format!("$GEN/{uuid}")
+    });
+    let client_id = assigned
+        .clone()
+        .unwrap_or_else(|| connect.client_id.clone());
+    let conn_id = broker.next_conn_id();
+    let (deliveries_tx, deliveries) = mpsc::channel(DELIVERY_QUEUE);
+    let (control_tx, control) = mpsc::unbounded_channel();
+    let handle = ClientHandle {
+        conn_id,
+        certificate_id: principal.certificate_id.clone(),
+        deliveries: deliveries_tx,
+        control: control_tx,
+    };
+    if let Some(old) = broker.shared.router.attach(&client_id, handle) {
+        let _ = old.control.send(super::router::Control::Disconnect(
+            ReasonCode::SessionTakenOver,
+        ));
+    }
+    let accepted = Accepted {
+        keep_alive: limits::keep_alive(connect.keep_alive),
+        // MQTT 3.1.1 has no way to tell the client the id it was given.
+        assigned_client_id: assigned.filter(|_| connect.protocol_version == V5),
+        requested_session_expiry: connect.properties.get_session_expiry_interval(),
+    };
+    let session = Session {
+        broker: broker.clone(),
+        conn_id,
+        client_id,
+        principal,
+        version: connect.protocol_version,
+        keep_alive: accepted.keep_alive,
+        will: connect.will.map(will_message),
+        aliases: HashMap::new(),
+        next_packet_id: 0,
+        max_packet_size: connect.properties.get_maximum_packet_size(),
+    };
+    (
+        session,
+        Channels {
+            deliveries,
+            control,
+        },
+        accepted,
+    )
+}
+
+fn will_message(will: super::codec::WillMessage) -> Message {
+    Message {
+        topic: will.topic,
+        payload: Bytes::from(will.payload),
+        qos: will.qos,
+        retain: will.retain,
+        properties: Properties::from(will.properties),
+    }
+}
+
+/// Runs the packet loop, then closes: MQTT 5 DISCONNECT for server-side reasons, the
+/// Will unless the client disconnected cleanly, and removal from the router.
+async fn finish(
+    mut session: Session,
+    mut conn: Connection<Stream>,
+    mut channels: Channels,
+    shutdown: watch::Receiver<bool>,
+) {
+    tracing::debug!(client_id = %session.client_id, "connected");
+    let exit = session.serve(&mut conn, &mut channels, shutdown).await;
+    tracing::debug!(client_id = %session.client_id, ?exit, "disconnecting");
+    if let (Exit::Server(reason), V5) = (&exit, session.version) {
+        let disconnect = super::codec::DisconnectPacket::new(*reason);
+        let _ = conn.send(&Packet::Disconnect(disconnect)).await;
+    }
+    conn.close().await;
+    let router = &session.broker.shared.router;
+    router.detach(&session.client_id, session.conn_id);
+    let will_suppressed = matches!(exit, Exit::Client { will: false });
+    if let Some(will) = session.will.take().filter(|_| !will_suppressed) {
+        router.publish(&session.client_id, will);
+    }
+}
