@@ -58,6 +58,29 @@ async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError>
     Ok((listener, local))
 }
 
+/// Cuts off live sessions of certificates the control plane deactivates or deletes.
+async fn disconnect_unusable_certificates(
+    mut events: tokio::sync::broadcast::Receiver<crate::registry::RegistryEvent>,
+    broker: crate::mqtt::Broker,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    use crate::registry::RegistryEvent;
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let event = tokio::select! {
+            _ = shutdown.changed() => return,
+            event = events.recv() => event,
+        };
+        match event {
+            Ok(RegistryEvent::CertificateUnusable { certificate_id }) => {
+                broker.disconnect_certificate(&certificate_id);
+            }
+            Err(RecvError::Lagged(missed)) => tracing::warn!(missed, "registry events lagged"),
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
 /// Starts the emulator; returns once every listener accepts and the ready file is written.
 pub async fn start(config: Config) -> Result<Running, StartError> {
     let cfg = config.clone();
@@ -71,6 +94,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let tls = crate::tls::server_config(&emulator)?;
     let broker = crate::mqtt::Broker::new(emulator.clone());
     let tasks = vec![
+        tokio::spawn(disconnect_unusable_certificates(
+            emulator.registry.subscribe(),
+            broker.clone(),
+            watch_rx.clone(),
+        )),
         tokio::spawn(crate::api::serve(api, emulator.clone(), watch_rx.clone())),
         tokio::spawn(crate::mqtt::serve(
             mqtt,

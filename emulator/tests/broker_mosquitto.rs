@@ -244,3 +244,29 @@ async fn server_can_disconnect_a_certificate() {
     assert!(text(&out).contains("DISCONNECT (152)"), "{}", text(&out));
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deactivating_a_certificate_through_the_api_cuts_its_session() {
+    let emu = TestEmulator::start().await;
+    let r = &emu.running;
+    let dev = device(r, Some(CertStatus::Active)).await;
+    let sub = spawn(
+        "mosquitto_sub",
+        r,
+        &dev,
+        &["-V", "5", "-d", "-i", "deactivated", "-t", "a", "-W", "20"],
+    );
+    wait_connected(r, "deactivated").await;
+    wait_subscribed(r, "deactivated", "a").await;
+    let args = [
+        "update-certificate",
+        "--certificate-id",
+        &dev.id,
+        "--new-status",
+        "INACTIVE",
+    ];
+    emu.aws_ok(&args).await;
+    let out = wait(sub).await;
+    assert!(text(&out).contains("DISCONNECT (152)"), "{}", text(&out));
+    emu.shutdown().await;
+}

@@ -3,7 +3,7 @@
 
 use super::ca::{CaCertificate, CaStatus};
 use super::certificate::{cert_not_found, CertStatus, Certificate, CertificateMode};
-use super::{validate, ErrorKind, Inner, IotError, IotResult, Registry, Tx};
+use super::{validate, ErrorKind, Inner, IotError, IotResult, Registry, RegistryEvent, Tx};
 use crate::pki::parse::{self, CertInfo};
 use crate::pki::IssuedCertificate;
 
@@ -318,7 +318,13 @@ impl Registry {
                 c.generation_id = generation;
             });
             Ok(())
-        })
+        })?;
+        if status != CertStatus::Active {
+            self.emit(RegistryEvent::CertificateUnusable {
+                certificate_id: id.to_string(),
+            });
+        }
+        Ok(())
     }
 
     /// DeleteCertificate: not ACTIVE, no thing attached, and no policy attached unless
@@ -343,7 +349,11 @@ impl Registry {
             }
             inner.certificates.remove(tx, id);
             Ok(())
-        })
+        })?;
+        self.emit(RegistryEvent::CertificateUnusable {
+            certificate_id: id.to_string(),
+        });
+        Ok(())
     }
 }
 

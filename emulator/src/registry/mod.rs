@@ -94,6 +94,13 @@ impl Inner {
     }
 }
 
+/// What the registry tells the front ends after a committed change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistryEvent {
+    /// The certificate may no longer connect (deactivated, revoked or deleted).
+    CertificateUnusable { certificate_id: String },
+}
+
 /// The cloneable handle every front end and engine shares.
 #[derive(Clone, Debug)]
 pub struct Registry {
@@ -108,6 +115,7 @@ struct Shared {
     account: Account,
     clock: Clock,
     entropy: Arc<Entropy>,
+    events: tokio::sync::broadcast::Sender<RegistryEvent>,
 }
 
 const ENTROPY_KEY: &str = "entropy_counters";
@@ -140,8 +148,19 @@ impl Registry {
                 account,
                 clock,
                 entropy,
+                events: tokio::sync::broadcast::channel(256).0,
             }),
         })
+    }
+
+    /// Events about committed changes, for front ends that must react (the broker).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<RegistryEvent> {
+        self.shared.events.subscribe()
+    }
+
+    /// Announces a committed change; nobody listening is fine.
+    pub(crate) fn emit(&self, event: RegistryEvent) {
+        let _ = self.shared.events.send(event);
     }
 
     /// The account and region resources live in.
