@@ -5,7 +5,9 @@
 mod broker_support;
 mod common;
 
-use broker_support::{device, run, spawn, text, wait, wait_connected, wait_subscribed};
+use std::process::Child;
+
+use broker_support::{device, run, spawn, text, wait, wait_connected, wait_subscribed, Device};
 use common::TestEmulator;
 use iot_emulator::registry::certificate::CertStatus;
 
@@ -230,18 +232,9 @@ async fn duplicate_client_id_disconnects_the_older_session() {
 async fn server_can_disconnect_a_certificate() {
     let emu = TestEmulator::start().await;
     let r = &emu.running;
-    let dev = device(r, Some(CertStatus::Active)).await;
-    let sub = spawn(
-        "mosquitto_sub",
-        r,
-        &dev,
-        &["-V", "5", "-d", "-i", "victim", "-t", "a", "-W", "20"],
-    );
-    wait_connected(r, "victim").await;
-    wait_subscribed(r, "victim", "a").await;
+    let (dev, sub) = subscribed_v5(r, "victim").await;
     assert_eq!(r.broker.disconnect_certificate(&dev.id), 1);
-    let out = wait(sub).await;
-    assert!(text(&out).contains("DISCONNECT (152)"), "{}", text(&out));
+    assert_administrative_disconnect(sub).await;
     emu.shutdown().await;
 }
 
@@ -249,15 +242,7 @@ async fn server_can_disconnect_a_certificate() {
 async fn deactivating_a_certificate_through_the_api_cuts_its_session() {
     let emu = TestEmulator::start().await;
     let r = &emu.running;
-    let dev = device(r, Some(CertStatus::Active)).await;
-    let sub = spawn(
-        "mosquitto_sub",
-        r,
-        &dev,
-        &["-V", "5", "-d", "-i", "deactivated", "-t", "a", "-W", "20"],
-    );
-    wait_connected(r, "deactivated").await;
-    wait_subscribed(r, "deactivated", "a").await;
+    let (dev, sub) = subscribed_v5(r, "deactivated").await;
     let args = [
         "update-certificate",
         "--certificate-id",
@@ -266,7 +251,22 @@ async fn deactivating_a_certificate_through_the_api_cuts_its_session() {
         "INACTIVE",
     ];
     emu.aws_ok(&args).await;
+    assert_administrative_disconnect(sub).await;
+    emu.shutdown().await;
+}
+
+/// A registered device whose MQTT 5 `mosquitto_sub` (client `client_id`) is subscribed to `a`.
+async fn subscribed_v5(r: &iot_emulator::Running, client_id: &str) -> (Device, Child) {
+    let dev = device(r, Some(CertStatus::Active)).await;
+    let args = ["-V", "5", "-d", "-i", client_id, "-t", "a", "-W", "20"];
+    let sub = spawn("mosquitto_sub", r, &dev, &args);
+    wait_connected(r, client_id).await;
+    wait_subscribed(r, client_id, "a").await;
+    (dev, sub)
+}
+
+/// The subscriber was told DISCONNECT 0x98 (administrative action) before the hang-up.
+async fn assert_administrative_disconnect(sub: Child) {
     let out = wait(sub).await;
     assert!(text(&out).contains("DISCONNECT (152)"), "{}", text(&out));
-    emu.shutdown().await;
 }
