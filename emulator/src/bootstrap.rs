@@ -28,6 +28,8 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error("TLS setup: {0}")]
     Tls(String),
+    #[error("start-up failed: {0}")]
+    Internal(String),
 }
 
 const IDENTITY_KEY: &str = "identity";
@@ -92,7 +94,7 @@ pub fn build(config: &Config) -> Result<Emulator, StartError> {
         };
         registry
             .persist_raw(&[change])
-            .map_err(|e| StartError::Tls(e.to_string()))?;
+            .map_err(|e| StartError::Internal(e.to_string()))?;
     }
     let ca = RootCa::from_pem(&identity.ca_cert_pem, &identity.ca_key_pem)?;
     let root_ca_path = write_root_ca(data_dir.as_deref(), &ca.cert_pem)?;

@@ -86,7 +86,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let cfg = config.clone();
     let emulator = tokio::task::spawn_blocking(move || bootstrap::build(&cfg))
         .await
-        .map_err(|e| StartError::Tls(e.to_string()))??;
+        .map_err(|e| StartError::Internal(e.to_string()))??;
     let (api, api_addr) = bind(config.api_addr).await?;
     let (mqtt, mqtt_addr) = bind(config.mqtt_addr).await?;
     let (creds, creds_addr) = bind(config.credentials_addr).await?;

@@ -86,16 +86,7 @@ async fn s1_fleet_provisioning_by_claim_admin_steps() {
         &claim_arn,
     ])
     .await;
-    emu.aws_ok(&[
-        "update-certificate",
-        "--certificate-id",
-        &claim_id,
-        "--new-status",
-        "INACTIVE",
-    ])
-    .await;
-    emu.aws_ok(&["delete-certificate", "--certificate-id", &claim_id])
-        .await;
+    retire_certificate(&emu, &claim_id, "certificate").await;
     emu.aws_ok(&[
         "delete-provisioning-template",
         "--template-name",
@@ -187,16 +178,7 @@ async fn s2_jitp_with_private_ca_admin_steps() {
         group_arn,
     ])
     .await;
-    emu.aws_ok(&[
-        "update-ca-certificate",
-        "--certificate-id",
-        &ca,
-        "--new-status",
-        "INACTIVE",
-    ])
-    .await;
-    emu.aws_ok(&["delete-ca-certificate", "--certificate-id", &ca])
-        .await;
+    retire_certificate(&emu, &ca, "ca-certificate").await;
     emu.aws_ok(&[
         "delete-provisioning-template",
         "--template-name",
@@ -296,16 +278,7 @@ async fn s3_jitp_via_credentials_provider_admin_steps() {
 
     emu.aws_ok(&["delete-role-alias", "--role-alias", "S3DeviceRoleAlias"])
         .await;
-    emu.aws_ok(&[
-        "update-ca-certificate",
-        "--certificate-id",
-        &ca,
-        "--new-status",
-        "INACTIVE",
-    ])
-    .await;
-    emu.aws_ok(&["delete-ca-certificate", "--certificate-id", &ca])
-        .await;
+    retire_certificate(&emu, &ca, "ca-certificate").await;
     assert_empty(&emu).await;
     emu.shutdown().await;
 }
@@ -351,16 +324,7 @@ async fn s4_fleet_provisioning_sdk_sample_admin_steps() {
         claim_arn,
     ])
     .await;
-    emu.aws_ok(&[
-        "update-certificate",
-        "--certificate-id",
-        claim_id,
-        "--new-status",
-        "INACTIVE",
-    ])
-    .await;
-    emu.aws_ok(&["delete-certificate", "--certificate-id", claim_id])
-        .await;
+    retire_certificate(&emu, claim_id, "certificate").await;
     emu.aws_ok(&[
         "delete-provisioning-template",
         "--template-name",
@@ -427,16 +391,7 @@ async fn s5_trusted_user_admin_steps() {
     assert_eq!(missing, "ResourceNotFoundException");
     insta::assert_json_snapshot!("s5_claim", redact_pem(claim.clone()));
 
-    emu.aws_ok(&[
-        "update-certificate",
-        "--certificate-id",
-        id,
-        "--new-status",
-        "INACTIVE",
-    ])
-    .await;
-    emu.aws_ok(&["delete-certificate", "--certificate-id", id])
-        .await;
+    retire_certificate(&emu, id, "certificate").await;
     emu.aws_ok(&[
         "delete-provisioning-template",
         "--template-name",
@@ -448,6 +403,16 @@ async fn s5_trusted_user_admin_steps() {
     }
     assert_empty(&emu).await;
     emu.shutdown().await;
+}
+
+/// Deactivates, then deletes, a certificate (`kind` "certificate") or a CA
+/// ("ca-certificate"), as the scenarios' teardowns do.
+async fn retire_certificate(emu: &TestEmulator, id: &str, kind: &str) {
+    let update = format!("update-{kind}");
+    let delete = format!("delete-{kind}");
+    emu.aws_ok(&[&update, "--certificate-id", id, "--new-status", "INACTIVE"])
+        .await;
+    emu.aws_ok(&[&delete, "--certificate-id", id]).await;
 }
 
 /// After a teardown nothing the scenario created is left.

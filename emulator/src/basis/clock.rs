@@ -46,11 +46,6 @@ impl Clock {
         base + self.inner.offset_ms.load(Ordering::SeqCst)
     }
 
-    /// Seconds since the epoch as AWS rest-json timestamps carry them.
-    pub fn now_epoch_seconds(&self) -> f64 {
-        self.now_ms() as f64 / 1000.0
-    }
-
     /// The current instant as a date-time.
     pub fn now(&self) -> OffsetDateTime {
         let nanos = i128::from(self.now_ms()) * 1_000_000;
