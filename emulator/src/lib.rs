@@ -5,7 +5,8 @@
 //! - [`server`], [`bootstrap`], [`config`], [`tls`]: wiring, start-up, flags, listener TLS.
 //! - Front ends: [`api`] (the rest-json control plane), [`mqtt`] (the broker),
 //!   [`credentials`] (the credentials provider). They never import each other.
-//! - Engines: [`pki`] (CA, keys, issuing), [`policy`] (the IoT policy language).
+//! - Engines: [`pki`] (CA, keys, issuing), [`policy`] (the IoT policy language),
+//!   [`provisioning`] (fleet provisioning and the template engine).
 //! - [`registry`]: the domain model and its durable tables.
 //! - [`basis`]: clock, deterministic entropy, the embedded store.
 
@@ -17,6 +18,7 @@ pub mod credentials;
 pub mod mqtt;
 pub mod pki;
 pub mod policy;
+pub mod provisioning;
 pub mod registry;
 pub mod server;
 pub mod state;

@@ -36,12 +36,14 @@ impl From<crate::pki::PkiError> for ApiError {
 pub fn status(kind: ErrorKind) -> StatusCode {
     use ErrorKind::*;
     let code = match kind {
+        AccessDenied => 403,
         CertificateConflict => 409,
         CertificateState => 406,
         CertificateValidation => 400,
         ConflictingResourceUpdate => 409,
         DeleteConflict => 409,
         InternalFailure => 500,
+        InvalidCertificateOwnershipToken | InvalidParameters | InvalidPayload => 400,
         InvalidRequest => 400,
         InvalidStateTransition => 409,
         LimitExceeded => 410,
@@ -49,6 +51,7 @@ pub fn status(kind: ErrorKind) -> StatusCode {
         NotConfigured => 404,
         RegistrationCodeValidation => 400,
         ResourceAlreadyExists => 409,
+        ResourceConflicts => 409,
         ResourceNotFound => 404,
         ResourceRegistrationFailure => 400,
         ServiceUnavailable => 503,

@@ -3,12 +3,20 @@
 /// The AWS exception an error is reported as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
+    /// Data plane (fleet provisioning, credentials): not authorized.
+    AccessDenied,
     CertificateConflict,
     CertificateState,
     CertificateValidation,
     ConflictingResourceUpdate,
     DeleteConflict,
     InternalFailure,
+    /// Fleet provisioning: the ownership token is empty, unknown, expired or not yours.
+    InvalidCertificateOwnershipToken,
+    /// Fleet provisioning: a template reference or parameter cannot be resolved.
+    InvalidParameters,
+    /// Fleet provisioning: the request payload is not valid JSON/CBOR of the right shape.
+    InvalidPayload,
     InvalidRequest,
     InvalidStateTransition,
     LimitExceeded,
@@ -16,6 +24,8 @@ pub enum ErrorKind {
     NotConfigured,
     RegistrationCodeValidation,
     ResourceAlreadyExists,
+    /// Fleet provisioning: an existing resource with OverrideSettings `FAIL`.
+    ResourceConflicts,
     ResourceNotFound,
     ResourceRegistrationFailure,
     ServiceUnavailable,
@@ -30,12 +40,16 @@ impl ErrorKind {
     pub fn exception_name(self) -> &'static str {
         use ErrorKind::*;
         match self {
+            AccessDenied => "AccessDeniedException",
             CertificateConflict => "CertificateConflictException",
             CertificateState => "CertificateStateException",
             CertificateValidation => "CertificateValidationException",
             ConflictingResourceUpdate => "ConflictingResourceUpdateException",
             DeleteConflict => "DeleteConflictException",
             InternalFailure => "InternalFailureException",
+            InvalidCertificateOwnershipToken => "InvalidCertificateOwnershipToken",
+            InvalidParameters => "InvalidParameters",
+            InvalidPayload => "InvalidPayload",
             InvalidRequest => "InvalidRequestException",
             InvalidStateTransition => "InvalidStateTransitionException",
             LimitExceeded => "LimitExceededException",
@@ -43,6 +57,7 @@ impl ErrorKind {
             NotConfigured => "NotConfiguredException",
             RegistrationCodeValidation => "RegistrationCodeValidationException",
             ResourceAlreadyExists => "ResourceAlreadyExistsException",
+            ResourceConflicts => "ResourceConflictsException",
             ResourceNotFound => "ResourceNotFoundException",
             ResourceRegistrationFailure => "ResourceRegistrationFailureException",
             ServiceUnavailable => "ServiceUnavailableException",
