@@ -11,6 +11,7 @@ use super::codec::{
 };
 use super::connection::{self, Connection, ReadError};
 use super::limits::{self, MAX_FILTERS_PER_SUBSCRIBE, MAX_PAYLOAD, TOPIC_ALIAS_MAXIMUM};
+use super::reserved::{self, Disposition};
 use super::router::{Control, Delivery, Message, SubOptions, SubscribeError};
 use super::session::Session;
 use super::topic;
@@ -152,14 +153,20 @@ impl Session {
             return Err(Exit::Server(ReasonCode::PacketTooLarge));
         }
         publish.properties.remove_subscription_identifiers();
-        let message = Message {
-            topic,
-            payload: publish.payload,
-            qos: publish.qos,
-            retain: publish.retain,
-            properties: publish.properties,
-        };
-        self.broker.shared.router.publish(&self.client_id, message);
+        match reserved::classify(&topic) {
+            Disposition::Route => {
+                let message = Message {
+                    topic,
+                    payload: publish.payload,
+                    qos: publish.qos,
+                    retain: publish.retain,
+                    properties: publish.properties,
+                };
+                self.broker.shared.router.publish(&self.client_id, message);
+            }
+            Disposition::Handle(route) => self.spawn_reserved(route, publish.payload),
+            Disposition::Drop => tracing::info!(%topic, "publish to a reply topic dropped"),
+        }
         match publish
             .packet_id
             .filter(|_| publish.qos == QoS::AtLeastOnce)

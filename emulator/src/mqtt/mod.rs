@@ -6,12 +6,16 @@
 //! - [`dispatch`]: the packet loop; [`connection`] frames packets with [`codec`].
 //! - [`router`]: connected clients, subscriptions, retained messages, fan-out;
 //!   [`topic`]: topic and filter rules and matching.
+//! - [`reserved`]: the `$aws/...` topics the broker answers itself; [`fleet`]: the fleet
+//!   provisioning handlers behind them.
 
 pub mod auth;
 pub mod codec;
 pub mod connection;
 pub mod dispatch;
+pub mod fleet;
 pub mod limits;
+pub mod reserved;
 pub mod router;
 pub mod session;
 pub mod topic;

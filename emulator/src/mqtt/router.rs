@@ -187,6 +187,33 @@ impl Router {
         }
     }
 
+    /// Sends a reserved-topic reply to one connection only, if it is still connected and
+    /// subscribed (unshared) to a filter matching the reply topic; `false` otherwise.
+    pub fn reply_to(&self, client_id: &str, conn_id: u64, message: Message) -> bool {
+        let state = self.lock();
+        let Some(client) = state.clients.get(client_id) else {
+            return false;
+        };
+        if client.handle.conn_id != conn_id {
+            return false;
+        }
+        let qos = client
+            .subscriptions
+            .values()
+            .filter(|(f, _)| f.share.is_none() && topic::matches(&f.pattern, &message.topic))
+            .map(|(_, o)| o.qos)
+            .reduce(max_qos);
+        let Some(qos) = qos else {
+            return false;
+        };
+        let delivery = Delivery {
+            qos: min_qos(message.qos, qos),
+            message: Arc::new(message),
+            retain: false,
+        };
+        client.handle.deliveries.try_send(delivery).is_ok()
+    }
+
     /// Asks every connection authenticated with `certificate_id` to close.
     pub fn disconnect_certificate(&self, certificate_id: &str, reason: ReasonCode) -> usize {
         let state = self.lock();

@@ -2,6 +2,8 @@
 //! `$aws/provisioning-templates/...` topics: ownership tokens, RegisterThing (a template
 //! evaluated to a plan, then applied atomically) and pre-provisioning hooks.
 
+pub mod fleet;
 pub mod register;
 
+pub use fleet::{Caller, CreatedCertificate};
 pub use register::{register_thing, RegisterRequest, Registered};

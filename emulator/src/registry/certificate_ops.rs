@@ -137,6 +137,22 @@ impl Registry {
         self.store(NewCert::issued(issued, status_from(set_as_active)))
     }
 
+    /// Fleet provisioning's Create* calls: stores an issued certificate as
+    /// PENDING_ACTIVATION together with its ownership token (returned).
+    pub fn create_fleet_certificate(
+        &self,
+        issued: &IssuedCertificate,
+        claim_certificate_id: &str,
+    ) -> IotResult<(Certificate, String)> {
+        let new = NewCert::issued(issued, CertStatus::PendingActivation);
+        self.write(|inner, tx| {
+            let cert = self.insert_certificate(inner, tx, new)?;
+            let token =
+                self.issue_ownership_token(inner, tx, &cert.certificate_id, claim_certificate_id);
+            Ok((cert, token))
+        })
+    }
+
     /// Fails unless `name` is an existing provisioning template.
     pub fn require_provisioning_template(&self, name: &str) -> IotResult<()> {
         validate::template_name(name)?;

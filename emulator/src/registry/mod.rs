@@ -12,6 +12,7 @@ pub mod ca_ops;
 pub mod certificate;
 pub mod certificate_ops;
 pub mod error;
+pub mod ownership_token;
 pub mod policy;
 pub mod role_alias;
 pub mod table;
@@ -49,6 +50,8 @@ pub struct Inner {
     pub policy_targets: Table<policy::PolicyTarget>,
     pub templates: Table<template::ProvisioningTemplate>,
     pub role_aliases: Table<role_alias::RoleAlias>,
+    /// Fleet provisioning ownership tokens, keyed by the token.
+    pub ownership_tokens: Table<ownership_token::OwnershipToken>,
     /// Small singletons (registration code, endpoint prefixes, entropy counters, the CA).
     pub meta: Table<serde_json::Value>,
 }
@@ -65,6 +68,7 @@ impl Inner {
             policy_targets: Table::new("policy_targets"),
             templates: Table::new("templates"),
             role_aliases: Table::new("role_aliases"),
+            ownership_tokens: Table::new("ownership_tokens"),
             meta: Table::new("meta"),
         }
     }
@@ -80,6 +84,7 @@ impl Inner {
             "policy_targets" => &mut self.policy_targets,
             "templates" => &mut self.templates,
             "role_aliases" => &mut self.role_aliases,
+            "ownership_tokens" => &mut self.ownership_tokens,
             "meta" => &mut self.meta,
             _ => return None,
         })
