@@ -6,7 +6,8 @@
 //! - Front ends: [`api`] (the rest-json control plane), [`mqtt`] (the broker),
 //!   [`credentials`] (the credentials provider). They never import each other.
 //! - Engines: [`pki`] (CA, keys, issuing), [`policy`] (the IoT policy language),
-//!   [`provisioning`] (fleet provisioning and the template engine).
+//!   [`provisioning`] (fleet provisioning and the template engine), [`identity`] (the
+//!   client-certificate decision every mutual-TLS listener shares).
 //! - [`registry`]: the domain model and its durable tables.
 //! - [`basis`]: clock, deterministic entropy, the embedded store.
 
@@ -15,6 +16,7 @@ pub mod basis;
 pub mod bootstrap;
 pub mod config;
 pub mod credentials;
+pub mod identity;
 pub mod mqtt;
 pub mod pki;
 pub mod policy;

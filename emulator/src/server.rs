@@ -91,7 +91,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let (mqtt, mqtt_addr) = bind(config.mqtt_addr).await?;
     let (creds, creds_addr) = bind(config.credentials_addr).await?;
     let (shutdown, watch_rx) = watch::channel(false);
-    let tls = crate::tls::server_config(&emulator)?;
+    let tls = crate::tls::server_config(&emulator, &[crate::tls::ALPN_MQTT])?;
+    let https = crate::tls::server_config(&emulator, &[crate::tls::ALPN_HTTP1])?;
     let broker = crate::mqtt::Broker::new(emulator.clone());
     let tasks = vec![
         tokio::spawn(disconnect_unusable_certificates(
@@ -109,7 +110,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         tokio::spawn(crate::credentials::serve(
             creds,
             emulator.clone(),
-            tls,
+            https,
             watch_rx,
         )),
     ];

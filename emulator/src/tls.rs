@@ -2,7 +2,6 @@
 //! client-certificate verifier (any chain is accepted; the registry decides afterwards).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::WebPkiSupportedAlgorithms;
@@ -10,14 +9,14 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
-use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 use crate::bootstrap::StartError;
 use crate::state::Emulator;
 
 /// ALPN protocol AWS IoT clients send on port 443.
 pub const ALPN_MQTT: &[u8] = b"x-amzn-mqtt-ca";
+/// ALPN protocol of HTTPS clients (the credentials provider speaks HTTP/1.1 only).
+pub const ALPN_HTTP1: &[u8] = b"http/1.1";
 
 /// The hostnames and addresses the server certificate covers.
 pub fn server_hosts(emulator: &Emulator) -> Vec<String> {
@@ -93,8 +92,12 @@ impl ClientCertVerifier for AnyClientCertificate {
 
 /// A rustls server configuration on the ring provider, presenting the emulator's
 /// server certificate and requiring a client certificate ([`AnyClientCertificate`]).
-/// ALPN `x-amzn-mqtt-ca` is accepted but not required.
-pub fn server_config(emulator: &Emulator) -> Result<Arc<rustls::ServerConfig>, StartError> {
+/// `alpn` lists the protocols accepted when the client offers ALPN (not offering ALPN is
+/// fine too): `x-amzn-mqtt-ca` for the broker, `http/1.1` for the credentials provider.
+pub fn server_config(
+    emulator: &Emulator,
+    alpn: &[&[u8]],
+) -> Result<Arc<rustls::ServerConfig>, StartError> {
     let tls = |e: &dyn std::fmt::Display| StartError::Tls(e.to_string());
     let identity = emulator
         .pki
@@ -115,27 +118,6 @@ pub fn server_config(emulator: &Emulator) -> Result<Arc<rustls::ServerConfig>, S
         .with_client_cert_verifier(verifier)
         .with_single_cert(chain, key)
         .map_err(|e| tls(&e))?;
-    config.alpn_protocols = vec![ALPN_MQTT.to_vec()];
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(Arc::new(config))
-}
-
-/// A placeholder listener: completes handshakes and hangs up.
-pub async fn accept_and_close(
-    listener: TcpListener,
-    tls: Arc<rustls::ServerConfig>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
-    loop {
-        tokio::select! {
-            _ = shutdown.changed() => return,
-            accepted = listener.accept() => {
-                let Ok((socket, _)) = accepted else { continue };
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    let _ = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(socket)).await;
-                });
-            }
-        }
-    }
 }

@@ -1,4 +1,5 @@
-//! Emulator-only routes under `/_emulator/` (not AWS operations): health, reset, clock.
+//! Emulator-only routes under `/_emulator/` (not AWS operations): health, reset, clock,
+//! and the credentials the credentials provider issued.
 
 use axum::extract::State;
 use axum::routing::{get, post};
@@ -18,6 +19,7 @@ pub fn routes() -> Router<Emulator> {
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/clock", get(clock))
         .route("/_emulator/clock/advance", post(advance_clock))
+        .route("/_emulator/credentials", get(issued_credentials))
 }
 
 async fn health() -> Json<Value> {
@@ -45,4 +47,10 @@ async fn advance_clock(State(emu): State<Emulator>, AwsQuery(q): AwsQuery<Advanc
     let clock = emu.registry.clock();
     clock.advance_ms(q.seconds.saturating_mul(1000));
     Json(json!({ "nowMs": clock.now_ms(), "frozen": clock.is_frozen() }))
+}
+
+/// Every credential the credentials provider issued: alias, role, certificate, thing and
+/// expiry, oldest first.
+async fn issued_credentials(State(emu): State<Emulator>) -> Json<Value> {
+    Json(json!({ "issued": emu.registry.list_issued_credentials() }))
 }

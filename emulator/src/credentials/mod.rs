@@ -1,19 +1,122 @@
-//! The credentials provider front end (`/role-aliases/<alias>/credentials` over mutual
-//! TLS). For now the listener binds and accepts; the provider arrives with issue #5.
+//! The credentials provider front end: `GET /role-aliases/<alias>/credentials` over
+//! mutual TLS (HTTP/1.1), exchanging a device certificate for temporary AWS credentials.
 
+pub mod provider;
+
+use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
-use tokio::net::TcpListener;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
 
+use crate::identity::{self, Decision, Principal};
+use crate::registry::IotError;
 use crate::state::Emulator;
+use provider::{CredentialsRequest, THING_NAME_HEADER};
 
-/// Accepts connections until shutdown; each is closed after the TLS handshake.
+/// How long a client may take to finish the TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Accepts connections until shutdown; each is served in its own task.
 pub async fn serve(
     listener: TcpListener,
-    _emulator: Emulator,
+    emulator: Emulator,
     tls: Arc<rustls::ServerConfig>,
-    shutdown: watch::Receiver<bool>,
+    mut shutdown: watch::Receiver<bool>,
 ) {
-    crate::tls::accept_and_close(listener, tls, shutdown).await
+    let acceptor = TlsAcceptor::from(tls);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            accepted = listener.accept() => {
+                let Ok((socket, _)) = accepted else { continue };
+                tokio::spawn(connection(emulator.clone(), socket, acceptor.clone()));
+            }
+        }
+    }
+}
+
+/// Handshake, certificate decision, then HTTP/1.1 on the stream.
+async fn connection(emulator: Emulator, socket: TcpStream, acceptor: TlsAcceptor) {
+    let Ok(Ok(stream)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await
+    else {
+        return;
+    };
+    let chain = stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .map(<[_]>::to_vec)
+        .unwrap_or_default();
+    let principal = match identity::decide(&emulator, &chain) {
+        Decision::Allow(principal) => principal,
+        Decision::Refuse(refusal) => {
+            // As on the broker: the connection is closed, with no HTTP response.
+            tracing::info!(?refusal, "credentials: client certificate refused");
+            return;
+        }
+    };
+    let service = hyper::service::service_fn(move |request| {
+        let response = respond(&emulator, &principal, &request);
+        async move { Ok::<_, Infallible>(response) }
+    });
+    let http = hyper::server::conn::http1::Builder::new();
+    if let Err(e) = http.serve_connection(TokioIo::new(stream), service).await {
+        tracing::debug!(%e, "credentials connection ended");
+    }
+}
+
+fn json_response(
+    status: u16,
+    error_type: Option<&str>,
+    body: serde_json::Value,
+) -> Response<Full<Bytes>> {
+    let mut builder = Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST))
+        .header("content-type", "application/json");
+    if let Some(name) = error_type {
+        builder = builder.header("x-amzn-ErrorType", format!("{name}:"));
+    }
+    builder
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+fn error(e: &IotError) -> Response<Full<Bytes>> {
+    let (status, name, body) = provider::error_response(e);
+    json_response(status, Some(name), body)
+}
+
+/// Answers one request on an authenticated connection.
+fn respond(
+    emulator: &Emulator,
+    principal: &Principal,
+    request: &Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let Some(role_alias) = provider::route(request.uri().path()) else {
+        return error(&IotError::not_found("Not Found"));
+    };
+    if request.method() != Method::GET {
+        return error(&IotError::invalid("Only GET is supported"));
+    }
+    let thing_name = request
+        .headers()
+        .get(THING_NAME_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let request = CredentialsRequest {
+        role_alias,
+        thing_name,
+    };
+    match provider::get_credentials(emulator, principal, &request) {
+        Ok(issued) => json_response(200, None, provider::success_body(&issued)),
+        Err(e) => error(&e),
+    }
 }

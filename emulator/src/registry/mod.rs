@@ -12,6 +12,7 @@ pub mod ca_ops;
 pub mod certificate;
 pub mod certificate_ops;
 pub mod error;
+pub mod issued_credentials;
 pub mod ownership_token;
 pub mod policy;
 pub mod role_alias;
@@ -52,6 +53,8 @@ pub struct Inner {
     pub role_aliases: Table<role_alias::RoleAlias>,
     /// Fleet provisioning ownership tokens, keyed by the token.
     pub ownership_tokens: Table<ownership_token::OwnershipToken>,
+    /// Credentials the credentials provider issued, keyed by access key id.
+    pub issued_credentials: Table<issued_credentials::IssuedCredentials>,
     /// Small singletons (registration code, endpoint prefixes, entropy counters, the CA).
     pub meta: Table<serde_json::Value>,
 }
@@ -69,6 +72,7 @@ impl Inner {
             templates: Table::new("templates"),
             role_aliases: Table::new("role_aliases"),
             ownership_tokens: Table::new("ownership_tokens"),
+            issued_credentials: Table::new("issued_credentials"),
             meta: Table::new("meta"),
         }
     }
@@ -85,6 +89,7 @@ impl Inner {
             "templates" => &mut self.templates,
             "role_aliases" => &mut self.role_aliases,
             "ownership_tokens" => &mut self.ownership_tokens,
+            "issued_credentials" => &mut self.issued_credentials,
             "meta" => &mut self.meta,
             _ => return None,
         })

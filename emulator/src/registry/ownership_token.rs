@@ -34,12 +34,7 @@ fn invalid_token(message: &str) -> IotError {
 impl Registry {
     /// A token shaped like AWS's: base64 of `{"version":"20191023","cipher":"<base64>"}`.
     fn new_token_string(&self) -> String {
-        let mut cipher = Vec::with_capacity(CIPHER_BYTES);
-        while cipher.len() < CIPHER_BYTES {
-            let chunk = hex::decode(self.entropy().hex("ownership-token", 32)).unwrap_or_default();
-            cipher.extend(chunk);
-        }
-        cipher.truncate(CIPHER_BYTES);
+        let cipher = self.entropy().bytes("ownership-token", CIPHER_BYTES);
         let inner = serde_json::json!({
             "version": "20191023",
             "cipher": STANDARD.encode(&cipher),

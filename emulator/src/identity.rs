@@ -1,4 +1,6 @@
-//! Who is connecting: the post-handshake decision on the client certificate chain.
+//! Who is connecting: the post-handshake decision on a client certificate chain, shared by
+//! every mutual-TLS listener (broker and credentials provider), with the hook where
+//! just-in-time registration plugs in.
 
 use rustls::pki_types::CertificateDer;
 
