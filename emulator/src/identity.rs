@@ -5,6 +5,7 @@
 use rustls::pki_types::CertificateDer;
 
 use crate::pki::parse::certificate_id;
+use crate::provisioning::jit::{self, AutoRegistration};
 use crate::registry::ca::{CaCertificate, CaStatus};
 use crate::registry::certificate::{CertStatus, Certificate};
 use crate::state::Emulator;
@@ -55,24 +56,39 @@ pub fn decide(emulator: &Emulator, chain: &[CertificateDer<'_>]) -> Decision {
     match found {
         Some((cert, ca)) => match judge(&cert, ca.as_ref(), now_ms) {
             Ok(()) => Decision::Allow(Principal { certificate_id: id }),
-            Err(refusal) => Decision::Refuse(refusal),
+            Err(refusal) => {
+                if refusal == Refusal::NotActive(CertStatus::PendingActivation) {
+                    jit::pending_attempt(emulator, &id);
+                }
+                Decision::Refuse(refusal)
+            }
         },
-        None => just_in_time_registration(emulator, &id, chain)
-            .unwrap_or(Decision::Refuse(Refusal::Unknown)),
+        None => {
+            just_in_time_registration(emulator, chain).unwrap_or(Decision::Refuse(Refusal::Unknown))
+        }
     }
 }
 
-/// The hook for JITP/JITR (issue #5): called for a certificate the registry does not
-/// know. When `chain[1..]` holds a registered CA with auto-registration enabled, it will
-/// register the certificate (JITR: PENDING_ACTIVATION plus the registered event; JITP: run
-/// the CA's template) and return `Refuse(JustRegistered)`, since AWS closes that first
-/// connection. `None` means "not handled": the connection is refused as unknown.
+/// Just-in-time registration for a certificate the registry does not know: when an
+/// ACTIVE CA with auto-registration enabled signed it (whether or not the chain carries
+/// the CA), it is registered (JITR) or provisioned (JITP), and this first connection is
+/// still refused, as AWS closes it. `None` means nothing was registered.
 pub fn just_in_time_registration(
-    _emulator: &Emulator,
-    _certificate_id: &str,
-    _chain: &[CertificateDer<'_>],
+    emulator: &Emulator,
+    chain: &[CertificateDer<'_>],
 ) -> Option<Decision> {
-    None
+    let leaf = chain.first()?;
+    match jit::auto_register(emulator, leaf) {
+        Ok(AutoRegistration::Registered { status }) => {
+            tracing::info!(?status, "certificate auto-registered");
+            Some(Decision::Refuse(Refusal::JustRegistered))
+        }
+        Ok(AutoRegistration::NotEligible) => None,
+        Err(e) => {
+            tracing::warn!(%e, "auto-registration failed");
+            None
+        }
+    }
 }
 
 /// The rules for a registered certificate, given the CA record it names (if found).

@@ -58,13 +58,12 @@ async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError>
     Ok((listener, local))
 }
 
-/// Cuts off live sessions of certificates the control plane deactivates or deletes.
-async fn disconnect_unusable_certificates(
+/// Hands registry changes to the broker (cut-offs, certificate registration events).
+async fn forward_registry_events(
     mut events: tokio::sync::broadcast::Receiver<crate::registry::RegistryEvent>,
     broker: crate::mqtt::Broker,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    use crate::registry::RegistryEvent;
     use tokio::sync::broadcast::error::RecvError;
     loop {
         let event = tokio::select! {
@@ -72,9 +71,7 @@ async fn disconnect_unusable_certificates(
             event = events.recv() => event,
         };
         match event {
-            Ok(RegistryEvent::CertificateUnusable { certificate_id }) => {
-                broker.disconnect_certificate(&certificate_id);
-            }
+            Ok(event) => broker.on_registry_event(event),
             Err(RecvError::Lagged(missed)) => tracing::warn!(missed, "registry events lagged"),
             Err(RecvError::Closed) => return,
         }
@@ -95,7 +92,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let https = crate::tls::server_config(&emulator, &[crate::tls::ALPN_HTTP1])?;
     let broker = crate::mqtt::Broker::new(emulator.clone());
     let tasks = vec![
-        tokio::spawn(disconnect_unusable_certificates(
+        tokio::spawn(forward_registry_events(
             emulator.registry.subscribe(),
             broker.clone(),
             watch_rx.clone(),

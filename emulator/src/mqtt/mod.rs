@@ -17,6 +17,7 @@ pub mod connection;
 pub mod dispatch;
 pub mod fleet;
 pub mod limits;
+pub mod registry_events;
 pub mod reserved;
 pub mod router;
 pub mod session;

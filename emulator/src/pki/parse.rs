@@ -11,6 +11,19 @@ pub fn pem_to_der(pem: &str) -> Option<Vec<u8>> {
     (block.label == "CERTIFICATE").then_some(block.contents)
 }
 
+/// `der` as a PEM certificate.
+pub fn der_to_pem(der: &[u8]) -> String {
+    use base64::Engine;
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(line));
+        pem.push('\n');
+    }
+    pem.push_str("-----END CERTIFICATE-----\n");
+    pem
+}
+
 /// AWS's certificate id: lowercase hex SHA-256 of the DER.
 pub fn certificate_id(der: &[u8]) -> String {
     hex::encode(Sha256::digest(der))

@@ -3,6 +3,7 @@
 //! evaluated to a plan, then applied atomically) and pre-provisioning hooks.
 
 pub mod fleet;
+pub mod jit;
 pub mod register;
 
 pub use fleet::{Caller, CreatedCertificate};

@@ -109,6 +109,13 @@ impl Inner {
 pub enum RegistryEvent {
     /// The certificate may no longer connect (deactivated, revoked or deleted).
     CertificateUnusable { certificate_id: String },
+    /// Auto-registration registered the certificate (or saw it again while it is still
+    /// PENDING_ACTIVATION): AWS publishes `$aws/events/certificates/registered/<ca>`.
+    CertificateRegistered {
+        certificate_id: String,
+        ca_certificate_id: String,
+        registered_at_ms: i64,
+    },
 }
 
 /// The cloneable handle every front end and engine shares.

@@ -1,0 +1,280 @@
+//! Just-in-time registration (JITR) with a private CA: the first connection registers the
+//! certificate PENDING_ACTIVATION, publishes the registered event and is closed; once a
+//! subscriber activates it, the device connects. Driven by mosquitto, Python `requests`
+//! on the credentials endpoint, and the aws CLI.
+
+mod broker_support;
+mod common;
+
+use std::process::{Command, Output, Stdio};
+
+use common::{file_arg, run_python, TestCa, TestEmulator};
+use serde_json::Value;
+
+struct Files {
+    cert: String,
+    key: String,
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, cert: &str, key: &str) -> Files {
+    let cert_path = dir.path().join(format!("{name}.crt"));
+    let key_path = dir.path().join(format!("{name}.key"));
+    std::fs::write(&cert_path, cert).unwrap();
+    std::fs::write(&key_path, key).unwrap();
+    Files {
+        cert: cert_path.display().to_string(),
+        key: key_path.display().to_string(),
+    }
+}
+
+/// Registers `ca` with a verification certificate, ACTIVE, with `extra` flags.
+async fn register_ca(
+    emu: &TestEmulator,
+    dir: &tempfile::TempDir,
+    ca: &TestCa,
+    extra: &[&str],
+) -> String {
+    let code = emu.aws_ok(&["get-registration-code"]).await["registrationCode"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (verification, _) = ca.leaf(&code);
+    let ca_arg = file_arg(dir, "rootCA.pem", &ca.pem);
+    let ver_arg = file_arg(dir, "verificationCert.pem", &verification);
+    let mut args = vec![
+        "register-ca-certificate",
+        "--ca-certificate",
+        &ca_arg,
+        "--verification-cert",
+        &ver_arg,
+        "--set-as-active",
+    ];
+    args.extend(extra);
+    emu.aws_ok(&args).await["certificateId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn mosquitto(emu: &TestEmulator, files: &Files, extra: &[&str]) -> Command {
+    let ready = &emu.running.ready;
+    let mut cmd = Command::new(extra[0]);
+    cmd.args(["-h", &ready.mqtt_host, "-p", &ready.mqtt_port.to_string()])
+        .args([
+            "--cafile",
+            &ready.root_ca_path,
+            "--cert",
+            &files.cert,
+            "--key",
+            &files.key,
+        ])
+        .args(&extra[1..])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+async fn output(mut cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().expect("mosquitto client"))
+        .await
+        .unwrap()
+}
+
+/// One publish attempt by the device; `true` if it connected and published.
+async fn device_publishes(emu: &TestEmulator, device: &Files, client_id: &str) -> bool {
+    let args = [
+        "mosquitto_pub",
+        "-V",
+        "5",
+        "-i",
+        client_id,
+        "-t",
+        "jit/hello",
+        "-m",
+        "hi",
+        "-q",
+        "1",
+    ];
+    output(mosquitto(emu, device, &args)).await.status.success()
+}
+
+async fn status(emu: &TestEmulator, id: &str) -> Option<String> {
+    let out = emu
+        .aws(&["describe-certificate", "--certificate-id", id])
+        .await;
+    out.success.then(|| {
+        out.json()["certificateDescription"]["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    })
+}
+
+fn cert_id(pem: &str) -> String {
+    let der = iot_emulator::pki::parse::pem_to_der(pem).unwrap();
+    iot_emulator::pki::parse::certificate_id(&der)
+}
+
+/// A certificate allowed everything, to watch the event topic with.
+async fn watcher(emu: &TestEmulator, dir: &tempfile::TempDir) -> Files {
+    let cert = dir.path().join("watcher.crt").display().to_string();
+    let key = dir.path().join("watcher.key").display().to_string();
+    let created = emu
+        .aws_ok(&[
+            "create-keys-and-certificate",
+            "--set-as-active",
+            "--certificate-pem-outfile",
+            &cert,
+            "--private-key-outfile",
+            &key,
+        ])
+        .await;
+    let arn = created["certificateArn"].as_str().unwrap();
+    let policy = common::fixture("policies/s4-bulb.json");
+    emu.aws_ok(&[
+        "create-policy",
+        "--policy-name",
+        "watch",
+        "--policy-document",
+        &policy,
+    ])
+    .await;
+    emu.aws_ok(&["attach-policy", "--policy-name", "watch", "--target", arn])
+        .await;
+    Files { cert, key }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jitr_registers_publishes_the_event_and_connects_once_activated() {
+    let emu = TestEmulator::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new("JITR Root CA");
+    let ca_id = register_ca(&emu, &dir, &ca, &["--allow-auto-registration"]).await;
+    let watch = watcher(&emu, &dir).await;
+    let topic = format!("$aws/events/certificates/registered/{ca_id}");
+    let sub = mosquitto(
+        &emu,
+        &watch,
+        &[
+            "mosquitto_sub",
+            "-V",
+            "5",
+            "-i",
+            "watcher",
+            "-t",
+            &topic,
+            "-C",
+            "2",
+            "-W",
+            "60",
+        ],
+    )
+    .spawn()
+    .unwrap();
+    broker_support::wait_subscribed(&emu.running, "watcher", &topic).await;
+
+    let (pem, key) = ca.leaf("jitr-device-1");
+    let device = write(&dir, "device", &pem, &key);
+    let id = cert_id(&pem);
+    assert!(
+        !device_publishes(&emu, &device, "jitr-device-1").await,
+        "first connection must fail"
+    );
+    assert_eq!(
+        status(&emu, &id).await.as_deref(),
+        Some("PENDING_ACTIVATION")
+    );
+    // Still pending: a second attempt fails and publishes the event again.
+    assert!(!device_publishes(&emu, &device, "jitr-device-1").await);
+    let out = tokio::task::spawn_blocking(move || sub.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    let event = &events[0];
+    assert_eq!(event["certificateId"], id.as_str());
+    assert_eq!(event["caCertificateId"], ca_id.as_str());
+    assert_eq!(event["certificateStatus"], "PENDING_ACTIVATION");
+    assert_eq!(event["awsAccountId"], "123456789012");
+    assert!(event["timestamp"].is_i64());
+    assert!(event["certificateRegistrationTimestamp"].is_string());
+
+    // The "Lambda": activate and give it a policy; the device now connects.
+    emu.aws_ok(&[
+        "update-certificate",
+        "--certificate-id",
+        &id,
+        "--new-status",
+        "ACTIVE",
+    ])
+    .await;
+    let arn = format!("arn:aws:iot:us-east-1:123456789012:cert/{id}");
+    emu.aws_ok(&["attach-policy", "--policy-name", "watch", "--target", &arn])
+        .await;
+    assert!(device_publishes(&emu, &device, "jitr-device-1").await);
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_is_registered_without_an_enabled_active_ca() {
+    let emu = TestEmulator::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let disabled = TestCa::new("No Auto CA");
+    register_ca(&emu, &dir, &disabled, &[]).await;
+    let inactive = TestCa::new("Inactive CA");
+    let inactive_id = register_ca(&emu, &dir, &inactive, &["--allow-auto-registration"]).await;
+    emu.aws_ok(&[
+        "update-ca-certificate",
+        "--certificate-id",
+        &inactive_id,
+        "--new-status",
+        "INACTIVE",
+    ])
+    .await;
+    let stranger = TestCa::new("Unregistered CA");
+    for (n, ca) in [&disabled, &inactive, &stranger].into_iter().enumerate() {
+        let (pem, key) = ca.leaf(&format!("dev-{n}"));
+        let device = write(&dir, &format!("dev-{n}"), &pem, &key);
+        assert!(!device_publishes(&emu, &device, &format!("dev-{n}")).await);
+        assert_eq!(
+            status(&emu, &cert_id(&pem)).await,
+            None,
+            "CA {n} registered it"
+        );
+    }
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_credentials_endpoint_registers_too() {
+    let emu = TestEmulator::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new("Creds Root CA");
+    register_ca(&emu, &dir, &ca, &["--allow-auto-registration"]).await;
+    let (pem, key) = ca.leaf("creds-device");
+    // The device sends its certificate and the CA concatenated, as S3 does.
+    let device = write(&dir, "creds-device", &format!("{pem}{}", ca.pem), &key);
+    let ready = &emu.running.ready;
+    let args = vec![
+        ready.credentials_url.clone(),
+        "alias".into(),
+        ready.root_ca_path.clone(),
+        device.cert.clone(),
+        device.key.clone(),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_python("credentials.py", &refs)
+    })
+    .await
+    .unwrap();
+    assert!(out.json()["error"].is_string(), "{}", out.stdout);
+    assert_eq!(
+        status(&emu, &cert_id(&pem)).await.as_deref(),
+        Some("PENDING_ACTIVATION")
+    );
+    emu.shutdown().await;
+}
