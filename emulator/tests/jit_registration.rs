@@ -258,7 +258,7 @@ async fn the_credentials_endpoint_registers_too() {
     // The device sends its certificate and the CA concatenated, as S3 does.
     let device = write(&dir, "creds-device", &format!("{pem}{}", ca.pem), &key);
     let ready = &emu.running.ready;
-    let args = vec![
+    let args = [
         ready.credentials_url.clone(),
         "alias".into(),
         ready.root_ca_path.clone(),
