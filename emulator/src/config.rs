@@ -20,6 +20,13 @@ pub struct Cli {
 pub enum Command {
     /// Serve the control plane, the broker and the credentials provider (the default).
     Serve,
+    /// Print shell exports (endpoints, dummy credentials, region, root CA) for a running
+    /// instance: `eval "$(iot-emulator env)"`.
+    Env {
+        /// The instance's ready file (default: `ready.json` in the data directory).
+        #[arg(long)]
+        ready: Option<PathBuf>,
+    },
 }
 
 /// Everything a running emulator is configured with.

@@ -2,7 +2,8 @@
 //!
 //! # Layout
 //! Dependencies point down this list only:
-//! - [`server`], [`bootstrap`], [`config`], [`tls`]: wiring, start-up, flags, listener TLS.
+//! - [`server`], [`bootstrap`], [`config`], [`tls`], [`exports`]: wiring, start-up, flags,
+//!   listener TLS, `iot-emulator env`.
 //! - Front ends: [`api`] (the rest-json control plane), [`mqtt`] (the broker),
 //!   [`credentials`] (the credentials provider). They never import each other.
 //! - Engines: [`pki`] (CA, keys, issuing), [`policy`] (the IoT policy language),
@@ -16,6 +17,7 @@ pub mod basis;
 pub mod bootstrap;
 pub mod config;
 pub mod credentials;
+pub mod exports;
 pub mod identity;
 pub mod mqtt;
 pub mod pki;

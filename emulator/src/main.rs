@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use iot_emulator::config::{Cli, Command};
+use iot_emulator::exports;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -15,6 +16,11 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => iot_emulator::run(cli.config, shutdown_signal()).await?,
+        Command::Env { ready } => {
+            let data_dir = cli.config.resolved_data_dir();
+            let info = exports::load(ready.as_deref(), data_dir).map_err(anyhow::Error::msg)?;
+            print!("{}", exports::render(&info));
+        }
     }
     Ok(())
 }

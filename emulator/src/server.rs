@@ -123,9 +123,13 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         credentials_endpoint: emulator.endpoints.credentials.clone(),
         data_dir: config.resolved_data_dir().map(|d| d.display().to_string()),
     };
+    let json = serde_json::to_vec_pretty(&ready).unwrap_or_default();
     if let Some(path) = &config.ready_file {
-        let json = serde_json::to_vec_pretty(&ready).unwrap_or_default();
         bootstrap::write_atomically(path, &json)?;
+    }
+    // The data directory always holds one, for `iot-emulator env`.
+    if let Some(dir) = config.resolved_data_dir() {
+        bootstrap::write_atomically(&dir.join(crate::exports::READY_FILE_NAME), &json)?;
     }
     Ok(Running {
         ready,

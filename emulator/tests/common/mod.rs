@@ -93,6 +93,27 @@ impl CliResult {
     }
 }
 
+/// The real binary, started on ephemeral ports over `data_dir`, and its ready line.
+pub fn spawn_binary(data_dir: &std::path::Path) -> (std::process::Child, iot_emulator::ReadyInfo) {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iot-emulator"))
+        .args(["--api-addr", "127.0.0.1:0", "--mqtt-addr", "127.0.0.1:0"])
+        .args(["--credentials-addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start iot-emulator");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("ready line");
+    let ready = serde_json::from_str(&line).unwrap_or_else(|e| panic!("ready line {line:?}: {e}"));
+    (child, ready)
+}
+
 /// The venv the test command built.
 pub fn venv() -> PathBuf {
     if let Some(dir) = std::env::var_os("IOT_EMULATOR_VENV") {

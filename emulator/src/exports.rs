@@ -1,0 +1,71 @@
+//! `iot-emulator env`: shell exports that point the aws CLI, boto3 and device code at a
+//! running instance, read from its ready file.
+
+use std::path::{Path, PathBuf};
+
+use crate::server::ReadyInfo;
+
+/// The name of the ready file the server always keeps in its data directory.
+pub const READY_FILE_NAME: &str = "ready.json";
+
+/// Dummy credentials: the emulator does not check signatures, but clients insist on some.
+const ACCESS_KEY_ID: &str = "AKIAEMULATOR00000000";
+const SECRET_ACCESS_KEY: &str = "emulator-secret-access-key";
+
+/// Single-quotes `value` for a POSIX shell.
+fn quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
+}
+
+/// The `export NAME='value'` lines for `ready`.
+pub fn render(ready: &ReadyInfo) -> String {
+    let vars = [
+        ("AWS_ENDPOINT_URL_IOT", ready.api_url.as_str()),
+        ("AWS_ENDPOINT_URL_IOT_DATA_PLANE", ready.api_url.as_str()),
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY),
+        ("AWS_DEFAULT_REGION", ready.region.as_str()),
+        ("AWS_REGION", ready.region.as_str()),
+        ("IOT_EMULATOR_ROOT_CA", ready.root_ca_path.as_str()),
+        ("IOT_EMULATOR_MQTT_HOST", ready.mqtt_host.as_str()),
+        ("IOT_EMULATOR_MQTT_PORT", &ready.mqtt_port.to_string()),
+        (
+            "IOT_EMULATOR_CREDENTIALS_URL",
+            ready.credentials_url.as_str(),
+        ),
+        (
+            "IOT_EMULATOR_DATA_ATS_ENDPOINT",
+            ready.data_ats_endpoint.as_str(),
+        ),
+    ];
+    vars.iter()
+        .map(|(name, value)| format!("export {name}={}\n", quote(value)))
+        .collect()
+}
+
+/// Reads the ready file at `explicit`, or the one in `data_dir`.
+pub fn load(explicit: Option<&Path>, data_dir: Option<PathBuf>) -> Result<ReadyInfo, String> {
+    let path = match (explicit, data_dir) {
+        (Some(path), _) => path.to_path_buf(),
+        (None, Some(dir)) => dir.join(READY_FILE_NAME),
+        (None, None) => return Err("no ready file: pass --ready <file>".into()),
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        format!(
+            "cannot read {} ({e}); is the emulator running?",
+            path.display()
+        )
+    })?;
+    serde_json::from_str(&text).map_err(|e| format!("{} is not a ready file: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exports_are_quoted_for_the_shell() {
+        assert_eq!(quote("a b"), "'a b'");
+        assert_eq!(quote("it's"), r"'it'\''s'");
+    }
+}
