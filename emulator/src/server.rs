@@ -58,6 +58,19 @@ async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError>
     Ok((listener, local))
 }
 
+/// The address clients should use: a wildcard bind (`0.0.0.0`, `::`) is reached over
+/// loopback.
+fn advertised(addr: SocketAddr) -> SocketAddr {
+    if !addr.ip().is_unspecified() {
+        return addr;
+    }
+    let loopback = match addr {
+        SocketAddr::V4(_) => std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        SocketAddr::V6(_) => std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+    };
+    SocketAddr::new(loopback, addr.port())
+}
+
 /// Hands registry changes to the broker (cut-offs, certificate registration events).
 async fn forward_registry_events(
     mut events: tokio::sync::broadcast::Receiver<crate::registry::RegistryEvent>,
@@ -112,10 +125,10 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         )),
     ];
     let ready = ReadyInfo {
-        api_url: format!("http://{api_addr}"),
-        mqtt_host: mqtt_addr.ip().to_string(),
+        api_url: format!("http://{}", advertised(api_addr)),
+        mqtt_host: advertised(mqtt_addr).ip().to_string(),
         mqtt_port: mqtt_addr.port(),
-        credentials_url: format!("https://{creds_addr}"),
+        credentials_url: format!("https://{}", advertised(creds_addr)),
         root_ca_path: emulator.root_ca_path.display().to_string(),
         region: config.region.clone(),
         account_id: config.account_id.clone(),
