@@ -10,6 +10,9 @@ pub mod document;
 pub mod eval;
 pub mod operators;
 pub mod pattern;
+pub mod principal;
 
 pub use document::{parse, PolicyDocument};
 pub use eval::{Decision, Evaluation, Request};
+
+pub use principal::{authorize, Identity, Principal};
