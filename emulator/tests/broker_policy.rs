@@ -25,8 +25,14 @@ fn cert_arn(emu: &TestEmulator, dev: &Device) -> String {
 /// Creates `name` with `statements` and attaches it to `dev`'s certificate, by CLI.
 async fn attach(emu: &TestEmulator, name: &str, statements: &str, dev: &Device) {
     let doc = document(emu, statements);
-    emu.aws_ok(&["create-policy", "--policy-name", name, "--policy-document", &doc])
-        .await;
+    emu.aws_ok(&[
+        "create-policy",
+        "--policy-name",
+        name,
+        "--policy-document",
+        &doc,
+    ])
+    .await;
     let target = cert_arn(emu, dev);
     emu.aws_ok(&["attach-policy", "--policy-name", name, "--target", &target])
         .await;
@@ -40,8 +46,17 @@ async fn device_with(emu: &TestEmulator, name: &str, statements: &str) -> Device
 }
 
 /// Publishes `message` on `topic` (QoS 1) and returns the client's debug output.
-async fn publish(emu: &TestEmulator, dev: &Device, version: &str, id: &str, topic: &str, message: &str) -> String {
-    let args = ["-V", version, "-d", "-i", id, "-q", "1", "-t", topic, "-m", message];
+async fn publish(
+    emu: &TestEmulator,
+    dev: &Device,
+    version: &str,
+    id: &str,
+    topic: &str,
+    message: &str,
+) -> String {
+    let args = [
+        "-V", version, "-d", "-i", id, "-q", "1", "-t", topic, "-m", message,
+    ];
     text(&run("mosquitto_pub", &emu.running, dev, &args).await)
 }
 
@@ -57,13 +72,18 @@ async fn topic_scoped_policy_allows_its_topics_in_both_versions() {
     let dev = device_with(&emu, "scoped", TOPIC_SCOPED).await;
     for (version, sub_id) in [("mqttv311", "dev-sub3"), ("5", "dev-sub5")] {
         let topic = format!("dev/{sub_id}");
-        let args = ["-V", version, "-i", sub_id, "-t", &topic, "-q", "1", "-C", "1", "-W", "20", "-v"];
+        let args = [
+            "-V", version, "-i", sub_id, "-t", &topic, "-q", "1", "-C", "1", "-W", "20", "-v",
+        ];
         let sub = spawn("mosquitto_sub", r, &dev, &args);
         wait_subscribed(r, sub_id, &topic).await;
         let printed = publish(&emu, &dev, version, "dev-pub", &topic, "hi").await;
         assert!(printed.contains("received PUBACK"), "{printed}");
         let out = wait(sub).await;
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("{topic} hi"));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            format!("{topic} hi")
+        );
     }
     emu.shutdown().await;
 }
@@ -85,11 +105,15 @@ async fn denied_connect_publish_and_subscribe_as_aws_does() {
     let v5 = publish(&emu, &dev, "5", "dev-p5", "other/x", "m").await;
     assert!(v5.contains("received PUBACK (Mid: 1, RC:135)"), "{v5}");
     // SUBSCRIBE: MQTT 3.1.1 closes the connection; MQTT 5 gets SUBACK 0x87 for the filter.
-    let args = ["-V", "mqttv311", "-d", "-i", "dev-s3", "-t", "other/#", "-W", "5"];
+    let args = [
+        "-V", "mqttv311", "-d", "-i", "dev-s3", "-t", "other/#", "-W", "5",
+    ];
     let v3 = text(&run("mosquitto_sub", r, &dev, &args).await);
     assert!(v3.contains("received CONNACK (0)"), "{v3}");
     assert!(!v3.contains("received SUBACK"), "{v3}");
-    let args = ["-V", "5", "-d", "-i", "dev-s5", "-t", "dev/ok", "-t", "other/#", "-W", "3"];
+    let args = [
+        "-V", "5", "-d", "-i", "dev-s5", "-t", "dev/ok", "-t", "other/#", "-W", "3",
+    ];
     let v5 = text(&run("mosquitto_sub", r, &dev, &args).await);
     assert!(v5.contains("Subscribed (mid: 1): 0, 135"), "{v5}");
     emu.shutdown().await;
@@ -101,7 +125,9 @@ async fn a_policy_change_applies_to_the_next_packet() {
     let r = &emu.running;
     let all = r#"{"Effect":"Allow","Action":"iot:*","Resource":"*"}"#;
     let dev = device_with(&emu, "changing", all).await;
-    let args = ["-V", "5", "-i", "watcher", "-t", "t/#", "-q", "1", "-C", "2", "-W", "20", "-v"];
+    let args = [
+        "-V", "5", "-i", "watcher", "-t", "t/#", "-q", "1", "-C", "2", "-W", "20", "-v",
+    ];
     let sub = spawn("mosquitto_sub", r, &dev, &args);
     wait_subscribed(r, "watcher", "t/#").await;
     publish(&emu, &dev, "5", "p1", "t/first", "1").await;
@@ -111,15 +137,34 @@ async fn a_policy_change_applies_to_the_next_packet() {
         r#"{"Effect":"Allow","Action":["iot:Connect","iot:Publish","iot:Subscribe"],"Resource":"*"},
            {"Effect":"Allow","Action":"iot:Receive","Resource":"ARN:topic/t/ok"}"#,
     );
-    let args = ["create-policy-version", "--policy-name", "changing", "--policy-document", &narrowed, "--set-as-default"];
+    let args = [
+        "create-policy-version",
+        "--policy-name",
+        "changing",
+        "--policy-document",
+        &narrowed,
+        "--set-as-default",
+    ];
     emu.aws_ok(&args).await;
     publish(&emu, &dev, "5", "p2", "t/blocked", "2").await;
     publish(&emu, &dev, "5", "p3", "t/ok", "3").await;
     let out = wait(sub).await;
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "t/first 1\nt/ok 3", "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "t/first 1\nt/ok 3",
+        "{}",
+        text(&out)
+    );
     // Detaching the policy leaves the certificate with nothing: CONNECT is refused.
     let target = cert_arn(&emu, &dev);
-    emu.aws_ok(&["detach-policy", "--policy-name", "changing", "--target", &target]).await;
+    emu.aws_ok(&[
+        "detach-policy",
+        "--policy-name",
+        "changing",
+        "--target",
+        &target,
+    ])
+    .await;
     let v5 = publish(&emu, &dev, "5", "p4", "t/ok", "4").await;
     assert!(v5.contains("received CONNACK (135)"), "{v5}");
     emu.shutdown().await;
@@ -131,11 +176,34 @@ async fn parent_group_policy_and_thing_name_variable() {
     let r = &emu.running;
     let dev = bare_device(r, Some(CertStatus::Active)).await;
     let target = cert_arn(&emu, &dev);
-    emu.aws_ok(&["create-thing", "--thing-name", "sensor-1"]).await;
-    emu.aws_ok(&["attach-thing-principal", "--thing-name", "sensor-1", "--principal", &target]).await;
-    emu.aws_ok(&["create-thing-group", "--thing-group-name", "site"]).await;
-    emu.aws_ok(&["create-thing-group", "--thing-group-name", "floor", "--parent-group-name", "site"]).await;
-    emu.aws_ok(&["add-thing-to-thing-group", "--thing-group-name", "floor", "--thing-name", "sensor-1"]).await;
+    emu.aws_ok(&["create-thing", "--thing-name", "sensor-1"])
+        .await;
+    emu.aws_ok(&[
+        "attach-thing-principal",
+        "--thing-name",
+        "sensor-1",
+        "--principal",
+        &target,
+    ])
+    .await;
+    emu.aws_ok(&["create-thing-group", "--thing-group-name", "site"])
+        .await;
+    emu.aws_ok(&[
+        "create-thing-group",
+        "--thing-group-name",
+        "floor",
+        "--parent-group-name",
+        "site",
+    ])
+    .await;
+    emu.aws_ok(&[
+        "add-thing-to-thing-group",
+        "--thing-group-name",
+        "floor",
+        "--thing-name",
+        "sensor-1",
+    ])
+    .await;
     let doc = document(
         &emu,
         r#"{"Effect":"Allow","Action":"iot:Connect","Resource":"ARN:client/${iot:Connection.Thing.ThingName}",
@@ -143,25 +211,81 @@ async fn parent_group_policy_and_thing_name_variable() {
            {"Effect":"Allow","Action":["iot:Publish","iot:Receive"],"Resource":"ARN:topic/things/${iot:Connection.Thing.ThingName}/*"},
            {"Effect":"Allow","Action":"iot:Subscribe","Resource":"ARN:topicfilter/things/${iot:Connection.Thing.ThingName}/*"}"#,
     );
-    emu.aws_ok(&["create-policy", "--policy-name", "site-devices", "--policy-document", &doc]).await;
-    let site = emu.aws_ok(&["describe-thing-group", "--thing-group-name", "site"]).await;
-    let site_arn = site["thingGroupArn"].as_str().expect("group ARN").to_string();
-    emu.aws_ok(&["attach-policy", "--policy-name", "site-devices", "--target", &site_arn]).await;
-    let effective = emu
-        .aws_ok(&["get-effective-policies", "--principal", &target, "--thing-name", "sensor-1"])
+    emu.aws_ok(&[
+        "create-policy",
+        "--policy-name",
+        "site-devices",
+        "--policy-document",
+        &doc,
+    ])
+    .await;
+    let site = emu
+        .aws_ok(&["describe-thing-group", "--thing-group-name", "site"])
         .await;
-    assert_eq!(effective["effectivePolicies"][0]["policyName"], "site-devices");
+    let site_arn = site["thingGroupArn"]
+        .as_str()
+        .expect("group ARN")
+        .to_string();
+    emu.aws_ok(&[
+        "attach-policy",
+        "--policy-name",
+        "site-devices",
+        "--target",
+        &site_arn,
+    ])
+    .await;
+    let effective = emu
+        .aws_ok(&[
+            "get-effective-policies",
+            "--principal",
+            &target,
+            "--thing-name",
+            "sensor-1",
+        ])
+        .await;
+    assert_eq!(
+        effective["effectivePolicies"][0]["policyName"],
+        "site-devices"
+    );
     // The thing's own client id connects and uses its topics.
-    let args = ["-V", "5", "-i", "sensor-1", "-t", "things/sensor-1/cmd", "-C", "1", "-W", "20", "-v"];
+    let args = [
+        "-V",
+        "5",
+        "-i",
+        "sensor-1",
+        "-t",
+        "things/sensor-1/cmd",
+        "-C",
+        "1",
+        "-W",
+        "20",
+        "-v",
+    ];
     let sub = spawn("mosquitto_sub", r, &dev, &args);
     wait_subscribed(r, "sensor-1", "things/sensor-1/cmd").await;
     // Another client id is not associated with the thing: no variable, no group policy.
     let printed = publish(&emu, &dev, "5", "sensor-2", "things/sensor-2/cmd", "x").await;
     assert!(printed.contains("received CONNACK (135)"), "{printed}");
-    let operator = device_with(&emu, "operator", r#"{"Effect":"Allow","Action":"iot:*","Resource":"*"}"#).await;
-    publish(&emu, &operator, "5", "operator", "things/sensor-1/cmd", "go").await;
+    let operator = device_with(
+        &emu,
+        "operator",
+        r#"{"Effect":"Allow","Action":"iot:*","Resource":"*"}"#,
+    )
+    .await;
+    publish(
+        &emu,
+        &operator,
+        "5",
+        "operator",
+        "things/sensor-1/cmd",
+        "go",
+    )
+    .await;
     let out = wait(sub).await;
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "things/sensor-1/cmd go");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "things/sensor-1/cmd go"
+    );
     emu.shutdown().await;
 }
 
@@ -182,13 +306,30 @@ async fn test_authorization_through_the_cli() {
         {"actionType": "CONNECT", "resources": [account.arn("client", "dev-1")]},
     ])
     .to_string();
-    let args = ["test-authorization", "--principal", &target, "--client-id", "dev-1", "--auth-infos", &infos];
+    let args = [
+        "test-authorization",
+        "--principal",
+        &target,
+        "--client-id",
+        "dev-1",
+        "--auth-infos",
+        &infos,
+    ];
     let out = emu.aws_ok(&args).await;
     let results = out["authResults"].as_array().expect("authResults");
-    let decisions: Vec<&str> = results.iter().map(|r| r["authDecision"].as_str().unwrap_or("")).collect();
-    assert_eq!(decisions, ["ALLOWED", "EXPLICIT_DENY", "IMPLICIT_DENY", "ALLOWED"]);
+    let decisions: Vec<&str> = results
+        .iter()
+        .map(|r| r["authDecision"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        decisions,
+        ["ALLOWED", "EXPLICIT_DENY", "IMPLICIT_DENY", "ALLOWED"]
+    );
     assert_eq!(results[0]["allowed"]["policies"][0]["policyName"], "scoped");
-    assert_eq!(results[1]["denied"]["explicitDeny"]["policies"][0]["policyName"], "no-secret");
+    assert_eq!(
+        results[1]["denied"]["explicitDeny"]["policies"][0]["policyName"],
+        "no-secret"
+    );
     assert_eq!(results[0]["authInfo"]["actionType"], "PUBLISH");
     // Skipping the denying policy, as policyNamesToSkip asks.
     let args = [&args[..], &["--policy-names-to-skip", "no-secret"]].concat();
@@ -196,10 +337,18 @@ async fn test_authorization_through_the_cli() {
     assert_eq!(out["authResults"][1]["authDecision"], "ALLOWED");
     let missing = format!("{}/{}", &target[..target.len() - 4], "0000");
     let err = emu
-        .aws_err(&["test-authorization", "--principal", &missing, "--auth-infos", &infos])
+        .aws_err(&[
+            "test-authorization",
+            "--principal",
+            &missing,
+            "--auth-infos",
+            &infos,
+        ])
         .await;
     assert_eq!(err, "ResourceNotFoundException");
-    let listed: Value = emu.aws_ok(&["get-effective-policies", "--principal", &target]).await;
+    let listed: Value = emu
+        .aws_ok(&["get-effective-policies", "--principal", &target])
+        .await;
     let mut names: Vec<&str> = listed["effectivePolicies"]
         .as_array()
         .expect("effectivePolicies")
