@@ -359,3 +359,52 @@ async fn test_authorization_through_the_cli() {
     assert_eq!(names, ["no-secret", "scoped"]);
     emu.shutdown().await;
 }
+
+/// Runs `py/broker_policy.py MODE` for `dev` as `client_id`.
+async fn crt(emu: &TestEmulator, dev: &Device, mode: &str, client_id: &str) -> Value {
+    let r = &emu.running;
+    let args: Vec<String> = vec![
+        mode.into(),
+        r.ready.mqtt_host.clone(),
+        r.ready.mqtt_port.to_string(),
+        dev.ca.display().to_string(),
+        dev.cert.display().to_string(),
+        dev.key.display().to_string(),
+        client_id.into(),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        common::run_python("broker_policy.py", &refs)
+    })
+    .await
+    .expect("python task");
+    assert!(
+        out.success,
+        "broker_policy.py {mode} failed: {}",
+        out.stderr
+    );
+    out.json()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn awsiotsdk_mqtt5_client_under_a_topic_scoped_policy() {
+    let emu = TestEmulator::start().await;
+    let scoped = r#"{"Effect":"Allow","Action":"iot:Connect","Resource":"ARN:client/dev-*"},
+        {"Effect":"Allow","Action":["iot:Publish","iot:Receive"],"Resource":"ARN:topic/dev/${iot:ClientId}/*"},
+        {"Effect":"Allow","Action":"iot:Subscribe","Resource":"ARN:topicfilter/dev/${iot:ClientId}/*"}"#;
+    let dev = device_with(&emu, "crt-scoped", scoped).await;
+    let got = crt(&emu, &dev, "scoped", "dev-crt").await;
+    assert_eq!(
+        got,
+        serde_json::json!({
+            "connected": true, "connack": 0,
+            "suback": [1, 0x87], "puback": [0x87, 0], "received": ["dev/dev-crt/in"]
+        })
+    );
+    let got = crt(&emu, &dev, "refused", "stranger").await;
+    assert_eq!(
+        got,
+        serde_json::json!({"connected": false, "connack": 0x87})
+    );
+    emu.shutdown().await;
+}
