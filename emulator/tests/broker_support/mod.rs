@@ -36,10 +36,14 @@ pub fn allow_all(running: &Running, id: &str) {
     let registry = &running.emulator.registry;
     let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}"#;
     if registry.get_policy(ALLOW_ALL).is_err() {
-        registry.create_policy(ALLOW_ALL, doc).expect("allow-all policy");
+        registry
+            .create_policy(ALLOW_ALL, doc)
+            .expect("allow-all policy");
     }
     let arn = registry.account().cert_arn(id);
-    registry.attach_policy(ALLOW_ALL, &arn).expect("attach allow-all");
+    registry
+        .attach_policy(ALLOW_ALL, &arn)
+        .expect("attach allow-all");
 }
 
 /// Like [`device`], with no policy attached.
