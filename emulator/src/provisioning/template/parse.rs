@@ -272,6 +272,11 @@ fn overrides(
     let Some(given) = given else {
         return Ok(BTreeMap::new());
     };
+    if kind == ResourceType::Policy {
+        return Err(invalid_template(format_args!(
+            "policy resource {id} cannot have OverrideSettings"
+        )));
+    }
     let Value::Object(given) = given else {
         return Err(invalid_template(format_args!(
             "the OverrideSettings of resource {id} must be a JSON object"

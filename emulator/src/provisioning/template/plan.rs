@@ -244,7 +244,7 @@ fn policy_plan(scope: &Scope<'_>, r: &Resource) -> IotResult<PolicyPlan> {
         (None, Some(d)) => document_hash(d),
         (None, None) => return Err(IotError::new(
             ErrorKind::InvalidRequest,
-            "Invalid template: Neither policyName nor policyDocument is present in the Template.",
+            "Invalid registration template. Neither policyName nor policyDocument is present in the Template.",
         )),
     };
     validate::policy_name(&policy_name).map_err(as_parameter_error)?;
