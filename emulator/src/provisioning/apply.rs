@@ -297,4 +297,4 @@ fn ensure_policy(
 
 #[cfg(test)]
 #[path = "apply_tests.rs"]
-mod tests;
+pub(crate) mod tests;
