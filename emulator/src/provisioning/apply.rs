@@ -252,16 +252,29 @@ fn update_thing(
         thing.version += 1;
         inner.things.put(tx, name, thing.clone());
     }
-    let Some(groups) = &plan.thing_groups else {
-        return Ok(());
-    };
-    match o.thing_groups {
+    match &plan.thing_groups {
+        Some(groups) => update_groups(inner, tx, plan, &thing.thing_groups, groups),
+        None => Ok(()),
+    }
+}
+
+/// The groups of an existing thing, per the ThingGroups override.
+fn update_groups(
+    inner: &mut Inner,
+    tx: &mut Tx,
+    plan: &ThingPlan,
+    current: &[String],
+    groups: &[String],
+) -> IotResult<()> {
+    let name = plan.thing_name.as_str();
+    let setting = plan.overrides.thing_groups;
+    match setting {
         Override::DoNothing => Ok(()),
-        Override::Fail => fail("ThingGroups"),
+        Override::Fail => Err(conflict("thing", name, "ThingGroups")),
         Override::Replace | Override::Merge => {
             check_groups(inner, groups)?;
-            if o.thing_groups == Override::Replace {
-                for g in thing.thing_groups.iter().filter(|g| !groups.contains(g)) {
+            if setting == Override::Replace {
+                for g in current.iter().filter(|g| !groups.contains(g)) {
                     thing_group_members::remove(inner, tx, name, g);
                 }
             }

@@ -13,6 +13,8 @@ mod plan;
 #[cfg(test)]
 mod fuzz;
 #[cfg(test)]
+mod parse_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;

@@ -201,39 +201,35 @@ fn resource(id: &str, entry: &Value) -> IotResult<Resource> {
     })
 }
 
+/// A resource type's allowed properties, and those of which it needs one.
+/// PackageVersions is documented today but its shape is not; it is accepted and ignored.
+const THING_PROPERTIES: [&str; 6] = [
+    "ThingName",
+    "AttributePayload",
+    "ThingTypeName",
+    "ThingGroups",
+    "BillingGroup",
+    "PackageVersions",
+];
+const CERTIFICATE_PROPERTIES: [&str; 5] = [
+    "CertificateId",
+    "CertificatePem",
+    "CACertificatePem",
+    "CertificateSigningRequest",
+    "Status",
+];
+const CERTIFICATE_SOURCES: [&str; 3] = [
+    "CertificateId",
+    "CertificatePem",
+    "CertificateSigningRequest",
+];
+const POLICY_PROPERTIES: [&str; 2] = ["PolicyName", "PolicyDocument"];
+
 fn check_properties(id: &str, kind: ResourceType, props: &Map<String, Value>) -> IotResult<()> {
     let (allowed, one_of): (&[&str], &[&str]) = match kind {
-        // PackageVersions is documented today but its shape is not; it is accepted and
-        // ignored.
-        ResourceType::Thing => (
-            &[
-                "ThingName",
-                "AttributePayload",
-                "ThingTypeName",
-                "ThingGroups",
-                "BillingGroup",
-                "PackageVersions",
-            ],
-            &["ThingName"],
-        ),
-        ResourceType::Certificate => (
-            &[
-                "CertificateId",
-                "CertificatePem",
-                "CACertificatePem",
-                "CertificateSigningRequest",
-                "Status",
-            ],
-            &[
-                "CertificateId",
-                "CertificatePem",
-                "CertificateSigningRequest",
-            ],
-        ),
-        ResourceType::Policy => (
-            &["PolicyName", "PolicyDocument"],
-            &["PolicyName", "PolicyDocument"],
-        ),
+        ResourceType::Thing => (&THING_PROPERTIES, &THING_PROPERTIES[..1]),
+        ResourceType::Certificate => (&CERTIFICATE_PROPERTIES, &CERTIFICATE_SOURCES),
+        ResourceType::Policy => (&POLICY_PROPERTIES, &POLICY_PROPERTIES),
     };
     if let Some(k) = props.keys().find(|k| !allowed.contains(&k.as_str())) {
         return Err(invalid_template(format_args!(
