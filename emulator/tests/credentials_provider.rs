@@ -53,7 +53,7 @@ async fn setup(emu: &TestEmulator, duration: &str) -> DeviceCert {
     .await;
     let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Action": "iot:AssumeRoleWithCertificate",
-        "Resource": "arn:aws:iot:us-east-1:123456789012:rolealias/cam-alias"}]});
+        "Resource": "arn:aws:iot:us-east-1:123456789012:rolealias/cam-*"}]});
     emu.aws_ok(&[
         "create-policy",
         "--policy-name",
@@ -137,12 +137,28 @@ async fn each_refusal_gets_the_captured_error() {
         (json!(403), json!({"message": "Invalid thing name passed"})),
         "{got}"
     );
-    let got = request(&emu, &dev, "no-such-alias", None).await;
+    let got = request(&emu, &dev, "cam-missing", None).await;
     assert_eq!(
         (got["status"].clone(), got["body"].clone()),
         (json!(404), json!({"message": "Role alias does not exist"})),
         "{got}"
     );
+    // Without iot:AssumeRoleWithCertificate on the alias.
+    emu.aws_ok(&[
+        "detach-policy",
+        "--policy-name",
+        "creds",
+        "--target",
+        &dev.arn,
+    ])
+    .await;
+    let got = request(&emu, &dev, "cam-alias", Some("cam-1")).await;
+    assert_eq!(
+        (got["status"].clone(), got["body"].clone()),
+        (json!(403), json!({"message": "Access Denied"})),
+        "{got}"
+    );
+    assert_eq!(got["errorType"], "AccessDeniedException:");
     // A certificate that is not ACTIVE gets no HTTP answer at all.
     emu.aws_ok(&[
         "update-certificate",

@@ -8,6 +8,19 @@ use common::TestEmulator;
 use fleet_support::{claim_certificate, create_template, hex, provision, raw, Claim};
 use serde_json::{json, Value};
 
+/// The pre-provisioning hook's Lambda in S1, and two stand-ins for it.
+const HOOK_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:OtameshiHook";
+const ALLOW: &str = r#"echo '{"allowProvisioning": true}'"#;
+const DENY: &str = r#"echo '{"allowProvisioning": false}'"#;
+
+/// S1's provisioned-device policy and its hooked template.
+async fn s1_admin(emu: &TestEmulator) {
+    let provisioned = "policies/s1-provisioned.json";
+    fleet_support::create_policy(emu, "OtameshiProvisionedPolicy", provisioned).await;
+    let template = "templates/s1-claim.json";
+    fleet_support::create_hooked_template(emu, "OtameshiClaimTemplate", template, HOOK_ARN).await;
+}
+
 /// Connect, Publish, Receive and Subscribe on everything.
 const ALLOW_ALL: &str = "policies/s4-bulb.json";
 
@@ -20,15 +33,10 @@ const ACCEPTED_KEYS: [&str; 4] = [
 
 #[tokio::test(flavor = "multi_thread")]
 async fn s1_claim_provisions_over_mqtt5_with_alpn_then_reconnects_as_the_thing() {
-    let emu = TestEmulator::start().await;
+    // The seed's Lambda answers {"allowProvisioning": true}; a shell command stands in.
+    let emu = fleet_support::with_hook(HOOK_ARN, ALLOW).await;
     let claim = claim_certificate(&emu, "OtameshiClaimPolicy", "policies/s1-claim.json").await;
-    fleet_support::create_policy(
-        &emu,
-        "OtameshiProvisionedPolicy",
-        "policies/s1-provisioned.json",
-    )
-    .await;
-    create_template(&emu, "OtameshiClaimTemplate", "templates/s1-claim.json").await;
+    s1_admin(&emu).await;
     let got = provision(
         &emu,
         &claim,
@@ -306,5 +314,32 @@ async fn unknown_template_is_rejected_with_a_valid_token() {
     assert_eq!(got["rejected"]["op"], "register", "{got}");
     assert_eq!(got["rejected"]["statusCode"], 404, "{got}");
     assert_eq!(got["rejected"]["errorCode"], "ResourceNotFound", "{got}");
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hook_that_denies_rejects_and_creates_nothing() {
+    let emu = fleet_support::with_hook(HOOK_ARN, DENY).await;
+    let claim = claim_certificate(&emu, "OtameshiClaimPolicy", "policies/s1-claim.json").await;
+    s1_admin(&emu).await;
+    let got = provision(
+        &emu,
+        &claim,
+        json!({"proto": "mqtt5", "client_id": "Claim_Denied", "template": "OtameshiClaimTemplate",
+               "parameters": {"SerialNumber": "Denied"}}),
+    )
+    .await;
+    assert_eq!(got["rejected"]["statusCode"], 403, "{got}");
+    assert_eq!(got["rejected"]["errorCode"], "AccessDenied", "{got}");
+    let things = emu.aws_ok(&["list-things"]).await;
+    assert_eq!(things["things"], json!([]));
+    let id = got["created"]["certificateId"].as_str().unwrap();
+    let cert = emu
+        .aws_ok(&["describe-certificate", "--certificate-id", id])
+        .await;
+    assert_eq!(
+        cert["certificateDescription"]["status"],
+        "PENDING_ACTIVATION"
+    );
     emu.shutdown().await;
 }

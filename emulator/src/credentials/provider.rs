@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 
 use crate::identity::Principal;
+use crate::policy;
 use crate::registry::issued_credentials::IssuedCredentials;
 use crate::registry::{ErrorKind, IotError, IotResult};
 use crate::state::Emulator;
@@ -77,9 +78,27 @@ fn check_policy(
     }
 }
 
-/// Placeholder until the policy evaluator lands: everything is allowed.
-fn policy_allows(_: &Emulator, _: &Principal, _: Option<&str>, _: &str) -> bool {
-    true
+/// The certificate's policies (and its thing's groups' when a thing is named) decide.
+fn policy_allows(
+    emulator: &Emulator,
+    principal: &Principal,
+    thing: Option<&str>,
+    alias_arn: &str,
+) -> bool {
+    let who = policy::Principal {
+        identity: policy::Identity::Certificate(&principal.certificate_id),
+        client_id: None,
+        thing_name: thing,
+        certificate: Some(&principal.certificate),
+        extra: &[],
+        thing_keys: thing.is_some(),
+    };
+    policy::authorize(
+        &emulator.registry,
+        &who,
+        "iot:AssumeRoleWithCertificate",
+        alias_arn,
+    )
 }
 
 /// Runs the checks and issues credentials for the role behind the alias.

@@ -4,6 +4,7 @@
 //! [`authorize`] entry point every front end uses.
 
 pub mod certvars;
+pub mod claim;
 pub mod condition;
 pub mod context;
 pub mod document;

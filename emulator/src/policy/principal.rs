@@ -185,13 +185,17 @@ fn gather(
             names.push(extra.clone());
         }
     }
-    let policies = names
+    let mut policies: Vec<(String, Arc<PolicyDocument>)> = names
         .into_iter()
         .filter_map(|n| {
             let doc = parsed(inner.policies.get(&n)?.default_document())?;
             Some((n, doc))
         })
         .collect();
+    if let Some(claim) = claim_template(inner, principal.identity) {
+        let doc = super::claim::claim_policy(registry.account(), claim);
+        policies.extend(doc.map(|d| (super::claim::CLAIM_POLICY_NAME.to_string(), d)));
+    }
     let certificate = match (principal.identity, principal.certificate, load_certificate) {
         (Identity::Certificate(id), None, true) => inner
             .certificates
@@ -204,6 +208,14 @@ fn gather(
         policies,
         certificate,
     }
+}
+
+/// The template of a CreateProvisioningClaim certificate.
+fn claim_template<'i>(inner: &'i Inner, identity: Identity<'_>) -> Option<&'i str> {
+    let Identity::Certificate(id) = identity else {
+        return None;
+    };
+    inner.certificates.get(id)?.claim_template.as_deref()
 }
 
 fn facts(thing: &Thing) -> ThingFacts {

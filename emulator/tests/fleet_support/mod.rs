@@ -51,6 +51,31 @@ pub async fn create_template(emu: &TestEmulator, name: &str, rel: &str) {
     .await;
 }
 
+/// An emulator whose hook `arn` runs the shell command `command`.
+pub async fn with_hook(arn: &str, command: &str) -> TestEmulator {
+    let mut config = iot_emulator::Config::for_tests();
+    config.hooks = vec![format!("{arn}={command}")];
+    TestEmulator::start_with(config).await
+}
+
+/// An enabled FLEET_PROVISIONING template with a pre-provisioning hook.
+pub async fn create_hooked_template(emu: &TestEmulator, name: &str, rel: &str, hook_arn: &str) {
+    let hook = format!("targetArn={hook_arn},payloadVersion=2020-04-01");
+    emu.aws_ok(&[
+        "create-provisioning-template",
+        "--template-name",
+        name,
+        "--provisioning-role-arn",
+        ROLE_ARN,
+        "--template-body",
+        &fixture(rel),
+        "--enabled",
+        "--pre-provisioning-hook",
+        &hook,
+    ])
+    .await;
+}
+
 /// A claim certificate (ACTIVE) with the policy `fixtures/<rel>` attached as `policy`.
 pub async fn claim_certificate(emu: &TestEmulator, policy: &str, rel: &str) -> Claim {
     let dir = tempfile::tempdir().expect("temp dir");
