@@ -2,10 +2,14 @@
 //! with auto-registration enabled, is registered on its first TLS connection (JITR), and
 //! provisioned with the CA's template when it has one (JITP).
 
+use std::collections::BTreeMap;
+
+use super::apply;
+use super::template::{Template, CERTIFICATE_ID};
 use crate::pki::parse;
-use crate::registry::ca::{AutoRegistrationStatus, CaCertificate, CaStatus};
+use crate::registry::ca::{AutoRegistrationStatus, CaCertificate, CaStatus, RegistrationConfig};
 use crate::registry::certificate::CertStatus;
-use crate::registry::{IotResult, RegistryEvent};
+use crate::registry::{IotError, IotResult, RegistryEvent};
 use crate::state::Emulator;
 
 /// What auto-registration did with a presented certificate.
@@ -54,9 +58,72 @@ pub fn auto_register(emulator: &Emulator, leaf_der: &[u8]) -> IotResult<AutoRegi
         &ca.certificate_id,
         cert.creation_date_ms,
     );
-    Ok(AutoRegistration::Registered {
-        status: cert.status,
-    })
+    let Some(config) = &ca.registration_config else {
+        return Ok(AutoRegistration::Registered {
+            status: cert.status,
+        });
+    };
+    // A template that cannot be satisfied leaves the certificate PENDING_ACTIVATION and
+    // creates nothing else (AWS reports it only in CloudWatch).
+    if let Err(e) = provision(emulator, config, leaf_der, &cert.certificate_id) {
+        tracing::warn!(%e, certificate_id = %cert.certificate_id, "JITP template failed");
+    }
+    let status = emulator
+        .registry
+        .certificate_by_id(&cert.certificate_id)
+        .map_or(cert.status, |c| c.status);
+    Ok(AutoRegistration::Registered { status })
+}
+
+/// The JITP template of a CA: its own body, or the named JITP template's default version.
+fn template_body(emulator: &Emulator, config: &RegistrationConfig) -> IotResult<String> {
+    if let Some(body) = &config.template_body {
+        return Ok(body.clone());
+    }
+    let name = config.template_name.as_deref().unwrap_or_default();
+    emulator
+        .registry
+        .read(|inner| {
+            inner
+                .templates
+                .get(name)
+                .map(|t| t.default_body().to_string())
+        })
+        .ok_or_else(|| IotError::not_found(format!("Template {name} not found")))
+}
+
+/// The parameters JITP injects from the certificate (dataplane §3.4).
+pub fn certificate_parameters(leaf_der: &[u8], certificate_id: &str) -> BTreeMap<String, String> {
+    let mut params = BTreeMap::from([(CERTIFICATE_ID.to_string(), certificate_id.to_string())]);
+    for (attribute, value) in parse::subject_attributes(leaf_der) {
+        let name = match attribute.as_str() {
+            "CN" => "CommonName",
+            "C" => "Country",
+            "O" => "Organization",
+            "OU" => "OrganizationalUnit",
+            "ST" => "StateName",
+            "serialNumber" => "SerialNumber",
+            "dnQualifier" => "DistinguishedNameQualifier",
+            _ => continue,
+        };
+        params
+            .entry(format!("AWS::IoT::Certificate::{name}"))
+            .or_insert(value);
+    }
+    params
+}
+
+/// Evaluates the CA's template with the certificate's values and applies it.
+fn provision(
+    emulator: &Emulator,
+    config: &RegistrationConfig,
+    leaf_der: &[u8],
+    certificate_id: &str,
+) -> IotResult<()> {
+    let template = Template::parse(&template_body(emulator, config)?)?;
+    let injected = certificate_parameters(leaf_der, certificate_id);
+    let plan = template.evaluate(&BTreeMap::new(), &injected)?;
+    apply::apply(&emulator.registry, &plan, certificate_id).map(|_| ())
 }
 
 /// A PENDING_ACTIVATION certificate of an auto-registering CA presented again: AWS
@@ -83,4 +150,39 @@ fn announce(emulator: &Emulator, certificate_id: &str, ca_id: &str, registered_a
             ca_certificate_id: ca_id.to_string(),
             registered_at_ms,
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subject_fields_become_the_documented_parameters() {
+        let ca = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::default();
+        let dn = &mut params.distinguished_name;
+        dn.push(rcgen::DnType::CountryName, "US");
+        dn.push(rcgen::DnType::OrganizationName, "Example Corp");
+        dn.push(rcgen::DnType::CustomDnType(vec![2, 5, 4, 5]), "SN-1");
+        dn.push(rcgen::DnType::CustomDnType(vec![2, 5, 4, 46]), "q1");
+        dn.push(rcgen::DnType::CommonName, "thing-1");
+        let cert = params.self_signed(&ca).unwrap();
+        let got = certificate_parameters(cert.der(), "abc");
+        let want = [
+            ("Id", "abc"),
+            ("CommonName", "thing-1"),
+            ("Country", "US"),
+            ("Organization", "Example Corp"),
+            ("SerialNumber", "SN-1"),
+            ("DistinguishedNameQualifier", "q1"),
+        ];
+        for (name, value) in want {
+            let key = format!("AWS::IoT::Certificate::{name}");
+            assert_eq!(
+                got.get(&key).map(String::as_str),
+                Some(value),
+                "{key}: {got:?}"
+            );
+        }
+    }
 }
