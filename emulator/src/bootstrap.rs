@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::basis::{Change, Clock, Entropy, Store};
 use crate::config::Config;
 use crate::pki::{Pki, RootCa};
+use crate::provisioning::HookBindings;
 use crate::registry::{Account, Registry};
 use crate::state::{Emulator, Identity};
 
@@ -30,6 +31,8 @@ pub enum StartError {
     Tls(String),
     #[error("start-up failed: {0}")]
     Internal(String),
+    #[error("invalid pre-provisioning hook binding: {0}")]
+    Hook(String),
 }
 
 const IDENTITY_KEY: &str = "identity";
@@ -99,11 +102,14 @@ pub fn build(config: &Config) -> Result<Emulator, StartError> {
     let ca = RootCa::from_pem(&identity.ca_cert_pem, &identity.ca_key_pem)?;
     let root_ca_path = write_root_ca(data_dir.as_deref(), &ca.cert_pem)?;
     let pki = Pki::new(ca, entropy, clock, 2);
+    let hooks = HookBindings::from_config(&config.hooks, config.hooks_file.as_deref())
+        .map_err(StartError::Hook)?;
     Ok(Emulator {
         registry,
         pki,
         endpoints: Arc::new(identity.endpoints(&config.region)),
         root_ca_path: Arc::new(root_ca_path),
+        hooks: Arc::new(hooks),
     })
 }
 

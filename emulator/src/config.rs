@@ -77,6 +77,23 @@ pub struct Config {
     /// Write the endpoints as JSON to this file once every listener accepts.
     #[arg(long, env = "IOT_EMULATOR_READY_FILE")]
     pub ready_file: Option<PathBuf>,
+
+    /// Bind a pre-provisioning hook's Lambda ARN to a local stand-in: `<arn>=<command>`
+    /// (run with `sh -c`, event JSON on stdin, response JSON on stdout) or
+    /// `<arn>=http://host:port/path` (event POSTed as JSON). Repeatable; the environment
+    /// variable takes one binding per line.
+    #[arg(
+        long = "hook",
+        value_name = "ARN=TARGET",
+        env = "IOT_EMULATOR_HOOKS",
+        value_delimiter = '\n'
+    )]
+    pub hooks: Vec<String>,
+
+    /// A JSON file of hook bindings, `{"<lambda arn>": "<command or http URL>"}`;
+    /// `--hook` flags win over it.
+    #[arg(long, env = "IOT_EMULATOR_HOOKS_FILE")]
+    pub hooks_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -94,6 +111,8 @@ impl Config {
             seed: None,
             clock: None,
             ready_file: None,
+            hooks: Vec::new(),
+            hooks_file: None,
         }
     }
 

@@ -2,9 +2,12 @@
 //! every mutual-TLS listener (broker and credentials provider), with the hook where
 //! just-in-time registration plugs in.
 
+use std::sync::Arc;
+
 use rustls::pki_types::CertificateDer;
 
 use crate::pki::parse::certificate_id;
+use crate::policy::certvars::CertificateVars;
 use crate::provisioning::jit::{self, AutoRegistration};
 use crate::registry::ca::{CaCertificate, CaStatus};
 use crate::registry::certificate::{CertStatus, Certificate};
@@ -15,6 +18,8 @@ use crate::state::Emulator;
 pub struct Principal {
     /// The certificate id (hex SHA-256 of the leaf DER).
     pub certificate_id: String,
+    /// The certificate's policy variables (`iot:Certificate.*`), read once at connect.
+    pub certificate: Arc<CertificateVars>,
 }
 
 /// Why a certificate may not connect. AWS closes such connections without a CONNACK.
@@ -55,7 +60,10 @@ pub fn decide(emulator: &Emulator, chain: &[CertificateDer<'_>]) -> Decision {
     });
     match found {
         Some((cert, ca)) => match judge(&cert, ca.as_ref(), now_ms) {
-            Ok(()) => Decision::Allow(Principal { certificate_id: id }),
+            Ok(()) => Decision::Allow(Principal {
+                certificate_id: id,
+                certificate: Arc::new(CertificateVars::from_der(leaf)),
+            }),
             Err(refusal) => {
                 if refusal == Refusal::NotActive(CertStatus::PendingActivation) {
                     jit::pending_attempt(emulator, &id);

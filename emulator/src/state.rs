@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::pki::Pki;
+use crate::provisioning::HookBindings;
 use crate::registry::Registry;
 
 /// What makes this emulator instance itself; created once and kept in the data dir.
@@ -50,4 +51,6 @@ pub struct Emulator {
     pub pki: Pki,
     pub endpoints: Arc<Endpoints>,
     pub root_ca_path: Arc<PathBuf>,
+    /// Local stand-ins for pre-provisioning hook Lambdas.
+    pub hooks: Arc<HookBindings>,
 }

@@ -3,6 +3,7 @@
 //! the registry operation of the same name and serialises the reply.
 
 pub mod admin;
+pub mod authorization;
 pub mod cas;
 pub mod certificates;
 pub mod endpoint;
@@ -33,6 +34,7 @@ pub fn router(emulator: Emulator) -> Router {
         .merge(thing_types::routes())
         .merge(thing_groups::routes())
         .merge(policies::routes())
+        .merge(authorization::routes())
         .merge(templates::routes())
         .merge(role_aliases::routes())
         .merge(endpoint::routes())

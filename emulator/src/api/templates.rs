@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 
 use super::error::ApiResult;
 use super::extract::{empty, epoch, page_reply, paginate, AwsJson, AwsPath, AwsQuery};
-use crate::registry::template::{CreateTemplate, ProvisioningTemplate, UpdateTemplate};
+use crate::provisioning::template::Template;
+use crate::registry::template::{check, CreateTemplate, ProvisioningTemplate, UpdateTemplate};
 use crate::state::Emulator;
 
 /// Routes of this resource family.
@@ -50,6 +51,15 @@ struct BodyOnly {
     template_body: Option<String>,
 }
 
+/// The template language's checks at creation; the registry checks the size and the JSON
+/// first, so a body that fails those is left to it.
+fn check_template_body(body: Option<&str>) -> ApiResult<()> {
+    if let Some(body) = body.filter(|b| check::body(b).is_ok()) {
+        Template::parse(body)?;
+    }
+    Ok(())
+}
+
 fn arn(emu: &Emulator, name: &str) -> String {
     emu.registry.account().template_arn(name)
 }
@@ -80,6 +90,7 @@ async fn create_provisioning_template(
     State(emu): State<Emulator>,
     AwsJson(input): AwsJson<CreateTemplate>,
 ) -> ApiResult<Json<Value>> {
+    check_template_body(input.template_body.as_deref())?;
     let t = emu.registry.create_provisioning_template(input)?;
     Ok(Json(json!({
         "templateArn": arn(&emu, &t.template_name),
@@ -136,6 +147,7 @@ async fn create_provisioning_template_version(
     AwsJson(body): AwsJson<BodyOnly>,
 ) -> ApiResult<Json<Value>> {
     let set_as_default = q.set_as_default.unwrap_or(false);
+    check_template_body(body.template_body.as_deref())?;
     let (t, id) = emu.registry.create_provisioning_template_version(
         &name,
         body.template_body,

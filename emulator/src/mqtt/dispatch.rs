@@ -152,6 +152,9 @@ impl Session {
         if publish.payload.len() > MAX_PAYLOAD {
             return Err(Exit::Server(ReasonCode::PacketTooLarge));
         }
+        if !self.authorize_publish(conn, &topic, &publish).await? {
+            return Ok(());
+        }
         publish.properties.remove_subscription_identifiers();
         match reserved::classify(&topic) {
             Disposition::Route => {
@@ -189,6 +192,7 @@ impl Session {
                 ReasonCode::SubscriptionIdentifiersNotSupported,
             ));
         }
+        self.authorize_subscribe(&subscribe)?;
         let mut retained = Vec::new();
         let mut ack = SubAckPacket::new(subscribe.packet_id);
         ack.protocol_version = self.version;
@@ -223,6 +227,9 @@ impl Session {
         let Ok(filter) = topic::parse_filter(&requested.filter) else {
             return failure(SubAckReasonCode::TopicFilterInvalid);
         };
+        if !self.may_subscribe(&requested.filter) {
+            return failure(SubAckReasonCode::NotAuthorized);
+        }
         // AWS grants at most QoS 1 (a QoS 2 request is granted QoS 1).
         let qos = match requested.options.qos {
             QoS::AtMostOnce => QoS::AtMostOnce,
@@ -271,12 +278,16 @@ impl Session {
         self.next_packet_id
     }
 
-    /// Sends one message to this client (dropped if it exceeds the client's maximum size).
+    /// Sends one message to this client (dropped if it exceeds the client's maximum size
+    /// or its policy denies `iot:Receive` on the topic).
     async fn deliver<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         conn: &mut Connection<S>,
         delivery: Delivery,
     ) -> Step {
+        if !self.may_receive(&delivery.message.topic) {
+            return Ok(());
+        }
         let message = &delivery.message;
         let mut publish =
             PublishPacket::new(message.topic.clone(), message.payload.clone(), delivery.qos);

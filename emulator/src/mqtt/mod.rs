@@ -1,14 +1,16 @@
 //! The MQTT broker front end: MQTT 3.1.1 and 5 on one mutual-TLS port, as AWS IoT Core
-//! behaves (policies arrive with a later increment).
+//! behaves, IoT policies enforced.
 //!
 //! - [`session`]: one connection from TLS handshake to close; [`crate::identity`] decides
 //!   on the client certificate, [`limits`] holds AWS's limits and builds the CONNACK.
 //! - [`dispatch`]: the packet loop; [`connection`] frames packets with [`codec`].
+//! - [`authorize`]: policy checks at CONNECT, PUBLISH, SUBSCRIBE and every delivery.
 //! - [`router`]: connected clients, subscriptions, retained messages, fan-out;
 //!   [`topic`]: topic and filter rules and matching.
 //! - [`reserved`]: the `$aws/...` topics the broker answers itself; [`fleet`]: the fleet
 //!   provisioning handlers behind them.
 
+pub mod authorize;
 pub mod codec;
 /// The certificate decision lives in [`crate::identity`], shared with the credentials
 /// provider.

@@ -90,7 +90,8 @@ async fn connect(
         return None;
     }
     conn.version = connect.protocol_version;
-    if let Err(reason) = check_connect(&connect) {
+    let authorized = |()| super::authorize::connect(broker, &connect, &principal);
+    if let Err(reason) = check_connect(&connect).and_then(authorized) {
         tracing::info!(?reason, client_id = %connect.client_id, "CONNECT refused");
         if conn.version == V5 {
             let _ = conn.send(&Packet::ConnAck(limits::refusal(reason))).await;

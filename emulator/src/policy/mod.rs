@@ -1,7 +1,18 @@
-//! The IoT policy engine: the document language (parsing and validation). The evaluator the
-//! broker uses will live here too, over the parsed [`document::PolicyDocument`].
+//! The IoT policy engine: the document language (parsing and validation), the evaluator
+//! ([`eval`] over [`pattern`], [`operators`] and the request [`context`]), and the
+//! registry side ([`principal`]): which policies apply to a principal and the one
+//! [`authorize`] entry point every front end uses.
 
+pub mod certvars;
 pub mod condition;
+pub mod context;
 pub mod document;
+pub mod eval;
+pub mod operators;
+pub mod pattern;
+pub mod principal;
 
 pub use document::{parse, PolicyDocument};
+pub use eval::{Decision, Evaluation, Request};
+
+pub use principal::{authorize, Identity, Principal};

@@ -2,9 +2,14 @@
 //! `$aws/provisioning-templates/...` topics: ownership tokens, RegisterThing (a template
 //! evaluated to a plan, then applied atomically) and pre-provisioning hooks.
 
+pub mod apply;
 pub mod fleet;
+pub mod hook;
+mod hook_http;
 pub mod jit;
 pub mod register;
+pub mod template;
 
 pub use fleet::{Caller, CreatedCertificate};
+pub use hook::{HookBindings, HookTarget};
 pub use register::{register_thing, RegisterRequest, Registered};

@@ -3,6 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use super::apply;
+use super::hook::{self, HookEvent};
+use super::template::{Template, CERTIFICATE_ID};
+use crate::registry::template::check::FLEET_PROVISIONING;
+use crate::registry::template::ProvisioningTemplate;
 use crate::registry::{IotError, IotResult};
 use crate::state::Emulator;
 
@@ -29,13 +34,63 @@ pub struct Registered {
     pub device_configuration: BTreeMap<String, String>,
 }
 
+/// The template `name` if fleet provisioning may use it. The wording is the emulator's:
+/// AWS's replies for these cases are not documented (dataplane §1.4).
+fn usable_template(emulator: &Emulator, name: &str) -> IotResult<ProvisioningTemplate> {
+    let template = emulator
+        .registry
+        .read(|inner| inner.templates.get(name).cloned())
+        .ok_or_else(|| IotError::not_found(format!("Template {name} not found")))?;
+    if template.template_type != FLEET_PROVISIONING {
+        return Err(IotError::invalid(format!(
+            "Template {name} is of type {}, not FLEET_PROVISIONING",
+            template.template_type
+        )));
+    }
+    if !template.enabled {
+        return Err(IotError::invalid(format!("Template {name} is disabled")));
+    }
+    Ok(template)
+}
+
 /// Provisions `request.certificate_id` with the template `request.template_name`.
 pub async fn register_thing(
-    _emulator: &Emulator,
+    emulator: &Emulator,
     request: RegisterRequest,
 ) -> IotResult<Registered> {
-    Err(IotError::not_found(format!(
-        "Template {} not found",
-        request.template_name
-    )))
+    let template = usable_template(emulator, &request.template_name)?;
+    let mut parameters = request.parameters.clone();
+    if let Some(hook) = &template.pre_provisioning_hook {
+        let event = hook_event(emulator, &request)?;
+        let overrides = hook::invoke(&emulator.hooks, &hook.target_arn, &event).await?;
+        parameters.extend(overrides);
+    }
+    let parsed = Template::parse(template.default_body())?;
+    let injected = BTreeMap::from([(CERTIFICATE_ID.to_string(), request.certificate_id.clone())]);
+    let plan = parsed.evaluate(&parameters, &injected)?;
+    let applied = apply::apply(&emulator.registry, &plan, &request.certificate_id)?;
+    Ok(Registered {
+        thing_name: applied.thing_name,
+        device_configuration: plan.device_configuration,
+    })
+}
+
+fn hook_event(emulator: &Emulator, request: &RegisterRequest) -> IotResult<HookEvent> {
+    let id = &request.certificate_id;
+    let pem = emulator
+        .registry
+        .certificate_by_id(id)
+        .map(|c| c.certificate_pem)
+        .ok_or_else(|| IotError::not_found(format!("The certificate {id} does not exist.")))?;
+    Ok(HookEvent {
+        claim_certificate_id: request.claim_certificate_id.clone(),
+        certificate_id: id.clone(),
+        certificate_pem: pem,
+        template_arn: emulator
+            .registry
+            .account()
+            .template_arn(&request.template_name),
+        client_id: request.client_id.clone(),
+        parameters: request.parameters.clone(),
+    })
 }

@@ -303,7 +303,6 @@ impl Registry {
     pub fn update_certificate(&self, id: &str, new_status: &str) -> IotResult<()> {
         validate::certificate_id("certificateId", id)?;
         let status = CertStatus::parse_settable("newStatus", new_status)?;
-        let now = self.clock().now_ms();
         self.write(|inner, tx| {
             let current = inner
                 .certificates
@@ -326,13 +325,7 @@ impl Registry {
                 }
                 _ => {}
             }
-            let generation = self.entropy().uuid("generation-id");
-            inner.certificates.update(tx, id, |c| {
-                c.status = status;
-                c.last_modified_date_ms = now;
-                c.customer_version += 1;
-                c.generation_id = generation;
-            });
+            self.set_certificate_status_tx(inner, tx, id, status);
             Ok(())
         })?;
         if status != CertStatus::Active {
@@ -341,6 +334,25 @@ impl Registry {
             });
         }
         Ok(())
+    }
+
+    /// Sets a certificate's status as a step of a larger write (transition checked by the
+    /// caller); a new generation, as every status change gets.
+    pub(crate) fn set_certificate_status_tx(
+        &self,
+        inner: &mut Inner,
+        tx: &mut Tx,
+        id: &str,
+        status: CertStatus,
+    ) {
+        let now = self.clock().now_ms();
+        let generation = self.entropy().uuid("generation-id");
+        inner.certificates.update(tx, id, |c| {
+            c.status = status;
+            c.last_modified_date_ms = now;
+            c.customer_version += 1;
+            c.generation_id = generation;
+        });
     }
 
     /// DeleteCertificate: not ACTIVE, no thing attached, and no policy attached unless

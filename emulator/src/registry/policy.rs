@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{validate, ErrorKind, Inner, IotError, IotResult, Registry};
+use super::{validate, ErrorKind, Inner, IotError, IotResult, Registry, Tx};
 use crate::policy::document;
 
 /// AWS keeps at most this many versions of a policy.
@@ -93,7 +93,6 @@ impl Registry {
     pub fn create_policy(&self, name: &str, document: &str) -> IotResult<Policy> {
         validate::policy_name(name)?;
         check_document(document)?;
-        let now = self.clock().now_ms();
         let arn = self.account().policy_arn(name);
         self.write(|inner, tx| {
             if inner.policies.contains(name) {
@@ -103,22 +102,35 @@ impl Registry {
                     &arn,
                 ));
             }
-            let version = PolicyVersion {
-                document: document.to_string(),
-                creation_date_ms: now,
-            };
-            let policy = Policy {
-                policy_name: name.to_string(),
-                versions: BTreeMap::from([(1, version)]),
-                default_version_id: 1,
-                next_version_id: 2,
-                generation_id: self.entropy().hex("policy-generation", 32),
-                creation_date_ms: now,
-                last_modified_date_ms: now,
-            };
-            inner.policies.put(tx, name, policy.clone());
-            Ok(policy)
+            Ok(self.insert_policy_tx(inner, tx, name, document))
         })
+    }
+
+    /// Inserts a new policy (a step of a larger write: name and document already checked,
+    /// the name free).
+    pub(crate) fn insert_policy_tx(
+        &self,
+        inner: &mut Inner,
+        tx: &mut Tx,
+        name: &str,
+        document: &str,
+    ) -> Policy {
+        let now = self.clock().now_ms();
+        let version = PolicyVersion {
+            document: document.to_string(),
+            creation_date_ms: now,
+        };
+        let policy = Policy {
+            policy_name: name.to_string(),
+            versions: BTreeMap::from([(1, version)]),
+            default_version_id: 1,
+            next_version_id: 2,
+            generation_id: self.entropy().hex("policy-generation", 32),
+            creation_date_ms: now,
+            last_modified_date_ms: now,
+        };
+        inner.policies.put(tx, name, policy.clone());
+        policy
     }
 
     /// GetPolicy.

@@ -170,7 +170,7 @@ fn check_exists(inner: &Inner, thing: &str, groups: &[String]) -> IotResult<()> 
 /// Adds `thing` to `group`, enforcing AWS's limits: at most 10 groups, and never two
 /// groups of the same hierarchy ("you can't add a thing to two groups which share a
 /// common parent"), which we read as: two groups with the same root.
-fn add(inner: &mut Inner, tx: &mut Tx, thing: &str, group: &str) -> IotResult<()> {
+pub(crate) fn add(inner: &mut Inner, tx: &mut Tx, thing: &str, group: &str) -> IotResult<()> {
     let current = inner
         .things
         .get(thing)
@@ -197,7 +197,8 @@ fn add(inner: &mut Inner, tx: &mut Tx, thing: &str, group: &str) -> IotResult<()
     Ok(())
 }
 
-fn remove(inner: &mut Inner, tx: &mut Tx, thing: &str, group: &str) {
+/// Removes `thing` from `group` if it is a member.
+pub(crate) fn remove(inner: &mut Inner, tx: &mut Tx, thing: &str, group: &str) {
     let member = inner
         .things
         .get(thing)

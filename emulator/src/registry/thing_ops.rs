@@ -8,7 +8,7 @@ use super::thing::{
     apply_attributes, check_attribute_count, thing_not_found, validate_attributes,
     AttributePayload, Thing,
 };
-use super::{thing_type, validate, ErrorKind, IotError, IotResult, Registry};
+use super::{thing_type, validate, ErrorKind, Inner, IotError, IotResult, Registry, Tx};
 
 /// CreateThing's body.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -89,20 +89,34 @@ impl Registry {
                     "Billing group {b} cannot be found."
                 )));
             }
-            let thing = Thing {
-                thing_name: name.to_string(),
-                thing_id: self.entropy().uuid("thing"),
-                thing_type_name: input.thing_type_name.clone(),
-                attributes: attributes.clone(),
-                version: 1,
-                billing_group_name: None,
-                principals: BTreeMap::new(),
-                thing_groups: Vec::new(),
-                creation_date_ms: self.clock().now_ms(),
-            };
-            inner.things.put(tx, name, thing.clone());
-            Ok(thing)
+            let type_name = input.thing_type_name.clone();
+            Ok(self.insert_thing_tx(inner, tx, name, type_name, attributes.clone()))
         })
+    }
+
+    /// Inserts a new thing (a step of a larger write: the caller has checked the name and
+    /// attributes, that the name is free and that the type is usable).
+    pub(crate) fn insert_thing_tx(
+        &self,
+        inner: &mut Inner,
+        tx: &mut Tx,
+        name: &str,
+        thing_type_name: Option<String>,
+        attributes: BTreeMap<String, String>,
+    ) -> Thing {
+        let thing = Thing {
+            thing_name: name.to_string(),
+            thing_id: self.entropy().uuid("thing"),
+            thing_type_name,
+            attributes,
+            version: 1,
+            billing_group_name: None,
+            principals: BTreeMap::new(),
+            thing_groups: Vec::new(),
+            creation_date_ms: self.clock().now_ms(),
+        };
+        inner.things.put(tx, name, thing.clone());
+        thing
     }
 
     /// CreateThing on an existing name: the thing when the configuration is the same,

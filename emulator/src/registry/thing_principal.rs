@@ -2,7 +2,7 @@
 //! ListThingPrincipals(V2) and ListPrincipalThings(V2).
 
 use super::thing::{cert_id_of, principal_type, thing_not_found};
-use super::{validate, Inner, IotError, IotResult, Registry};
+use super::{validate, Inner, IotError, IotResult, Registry, Tx};
 
 /// The default `thingPrincipalType`.
 pub const NON_EXCLUSIVE: &str = "NON_EXCLUSIVE_THING";
@@ -40,27 +40,39 @@ impl Registry {
         let kind = kind.unwrap_or(NON_EXCLUSIVE);
         principal_type("thingPrincipalType", kind)?;
         self.write(|inner, tx| {
-            if !inner.things.contains(thing_name) {
-                return Err(thing_not_found(thing_name));
-            }
-            let key = self.existing_principal(inner, principal)?;
-            let others = inner
-                .things
-                .values()
-                .filter(|t| t.thing_name != thing_name)
-                .filter_map(|t| t.principals.get(&key).map(|k| (&t.thing_name, k)));
-            for (other, other_kind) in others {
-                if kind == EXCLUSIVE || other_kind == EXCLUSIVE {
-                    return Err(IotError::invalid(format!(
-                        "Principal {principal} is already attached to thing {other}; an exclusive attachment allows only one thing"
-                    )));
-                }
-            }
-            inner.things.update(tx, thing_name, |t| {
-                t.principals.insert(key, kind.to_string());
-            });
-            Ok(())
+            self.attach_thing_principal_tx(inner, tx, thing_name, principal, kind)
         })
+    }
+
+    /// AttachThingPrincipal as a step of a larger write (`kind` already checked).
+    pub(crate) fn attach_thing_principal_tx(
+        &self,
+        inner: &mut Inner,
+        tx: &mut Tx,
+        thing_name: &str,
+        principal: &str,
+        kind: &str,
+    ) -> IotResult<()> {
+        if !inner.things.contains(thing_name) {
+            return Err(thing_not_found(thing_name));
+        }
+        let key = self.existing_principal(inner, principal)?;
+        let others = inner
+            .things
+            .values()
+            .filter(|t| t.thing_name != thing_name)
+            .filter_map(|t| t.principals.get(&key).map(|k| (&t.thing_name, k)));
+        for (other, other_kind) in others {
+            if kind == EXCLUSIVE || other_kind == EXCLUSIVE {
+                return Err(IotError::invalid(format!(
+                    "Principal {principal} is already attached to thing {other}; an exclusive attachment allows only one thing"
+                )));
+            }
+        }
+        inner.things.update(tx, thing_name, |t| {
+            t.principals.insert(key, kind.to_string());
+        });
+        Ok(())
     }
 
     /// DetachThingPrincipal. Detaching a principal that is not attached succeeds, as the

@@ -18,9 +18,36 @@ pub struct Device {
     _dir: tempfile::TempDir,
 }
 
-/// Issues a certificate with the emulator's PKI and, unless `status` is `None`,
-/// registers it with that status.
+/// The policy [`device`] attaches: every IoT action on every resource.
+pub const ALLOW_ALL: &str = "test-allow-all";
+
+/// Issues a certificate with the emulator's PKI and, unless `status` is `None`, registers
+/// it with that status and attaches the allow-all policy (for tests not about policies).
 pub async fn device(running: &Running, status: Option<CertStatus>) -> Device {
+    let dev = bare_device(running, status).await;
+    if status.is_some() {
+        allow_all(running, &dev.id);
+    }
+    dev
+}
+
+/// Attaches [`ALLOW_ALL`] (`iot:*` on `*`) to the certificate `id`.
+pub fn allow_all(running: &Running, id: &str) {
+    let registry = &running.emulator.registry;
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}"#;
+    if registry.get_policy(ALLOW_ALL).is_err() {
+        registry
+            .create_policy(ALLOW_ALL, doc)
+            .expect("allow-all policy");
+    }
+    let arn = registry.account().cert_arn(id);
+    registry
+        .attach_policy(ALLOW_ALL, &arn)
+        .expect("attach allow-all");
+}
+
+/// Like [`device`], with no policy attached.
+pub async fn bare_device(running: &Running, status: Option<CertStatus>) -> Device {
     let pki = running.emulator.pki.clone();
     let (key, cert) = tokio::task::spawn_blocking(move || pki.create_keys_and_certificate())
         .await

@@ -181,43 +181,27 @@ pub fn fixture(rel: &str) -> String {
     format!("file://{}", path.display())
 }
 
-/// A private CA made with rcgen, as a user would make one with openssl.
+/// A private CA from the test-PKI generator (`fixtures/pki`), as a user would make one
+/// with openssl.
 pub struct TestCa {
     pub pem: String,
-    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+    pub ca: test_pki::Ca,
 }
 
 impl TestCa {
     pub fn new(common_name: &str) -> Self {
-        let key = rcgen::KeyPair::generate().expect("CA key");
-        let mut params = rcgen::CertificateParams::default();
-        params.distinguished_name = rcgen::DistinguishedName::new();
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, common_name);
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params.key_usages = vec![
-            rcgen::KeyUsagePurpose::KeyCertSign,
-            rcgen::KeyUsagePurpose::DigitalSignature,
-        ];
-        let cert = params.self_signed(&key).expect("self-signed CA");
-        let pem = cert.pem();
+        let ca = test_pki::Ca::generate(common_name).expect("test CA");
         TestCa {
-            pem,
-            issuer: rcgen::Issuer::new(params, key),
+            pem: ca.issued.cert_pem.clone(),
+            ca,
         }
     }
 
     /// A leaf certificate with subject CN `common_name`, signed by this CA; returns
     /// `(certificate PEM, private key PEM)`.
     pub fn leaf(&self, common_name: &str) -> (String, String) {
-        let key = rcgen::KeyPair::generate().expect("leaf key");
-        let mut params = rcgen::CertificateParams::default();
-        params.distinguished_name = rcgen::DistinguishedName::new();
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, common_name);
-        let cert = params.signed_by(&key, &self.issuer).expect("leaf cert");
-        (cert.pem(), key.serialize_pem())
+        let subject = test_pki::DeviceSubject::named(common_name);
+        let issued = self.ca.device(&subject).expect("leaf cert");
+        (issued.cert_pem, issued.key_pem)
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::{existing, target_key, targets_of, PolicyTarget};
-use crate::registry::{validate, ErrorKind, Inner, IotError, IotResult, Registry};
+use crate::registry::{validate, ErrorKind, Inner, IotError, IotResult, Registry, Tx};
 
 /// At most this many policies on one certificate or Cognito identity (LIMITS-2019).
 const MAX_PER_PRINCIPAL: usize = 10;
@@ -50,32 +50,46 @@ impl Registry {
     /// AttachPolicy (and the deprecated AttachPrincipalPolicy): idempotent.
     pub fn attach_policy(&self, name: &str, target: &str) -> IotResult<()> {
         validate::policy_name(name)?;
+        self.classify(target)?;
+        self.write(|inner, tx| self.attach_policy_tx(inner, tx, name, target))
+    }
+
+    /// AttachPolicy as a step of a larger write (the name already checked).
+    pub(crate) fn attach_policy_tx(
+        &self,
+        inner: &mut Inner,
+        tx: &mut Tx,
+        name: &str,
+        target: &str,
+    ) -> IotResult<()> {
         let kind = self.classify(target)?;
-        self.write(|inner, tx| {
-            existing(inner, name)?;
-            target_exists(inner, kind)?;
-            let key = target_key(name, target);
-            if inner.policy_targets.contains(&key) {
-                return Ok(());
-            }
-            let limit = match kind {
-                Target::ThingGroup(_) => MAX_PER_GROUP,
-                _ => MAX_PER_PRINCIPAL,
-            };
-            let attached = inner.policy_targets.values().filter(|r| r.target == target).count();
-            if attached >= limit {
-                return Err(IotError::new(
-                    ErrorKind::LimitExceeded,
-                    format!("The target {target} already has the maximum number of policies attached ({limit})"),
-                ));
-            }
-            let row = PolicyTarget {
-                policy_name: name.to_string(),
-                target: target.to_string(),
-            };
-            inner.policy_targets.put(tx, key, row);
-            Ok(())
-        })
+        existing(inner, name)?;
+        target_exists(inner, kind)?;
+        let key = target_key(name, target);
+        if inner.policy_targets.contains(&key) {
+            return Ok(());
+        }
+        let limit = match kind {
+            Target::ThingGroup(_) => MAX_PER_GROUP,
+            _ => MAX_PER_PRINCIPAL,
+        };
+        let attached = inner
+            .policy_targets
+            .values()
+            .filter(|r| r.target == target)
+            .count();
+        if attached >= limit {
+            return Err(IotError::new(
+                ErrorKind::LimitExceeded,
+                format!("The target {target} already has the maximum number of policies attached ({limit})"),
+            ));
+        }
+        let row = PolicyTarget {
+            policy_name: name.to_string(),
+            target: target.to_string(),
+        };
+        inner.policy_targets.put(tx, key, row);
+        Ok(())
     }
 
     /// DetachPolicy: succeeds when nothing was attached (the model lists no NotFound).

@@ -1,0 +1,263 @@
+//! The plan: what an evaluated template asks for, as plain data, and how it is built from
+//! the parsed resources. Property values are resolved and checked against AWS's names and
+//! patterns here, so that applying a plan only meets registry-state errors.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::eval::Scope;
+use super::{invalid_parameters, unresolved, Resource, ResourceType, Template};
+use crate::registry::certificate::CertStatus;
+use crate::registry::{policy, thing, validate, ErrorKind, IotError, IotResult};
+
+/// An `OverrideSettings` value (dataplane §2.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Override {
+    /// Keep the existing value. Also what an omitted setting means: AWS does not say
+    /// (UNCONFIRMED), and leaving an existing thing alone is the least surprising.
+    #[default]
+    DoNothing,
+    Replace,
+    Fail,
+    Merge,
+}
+
+/// Per-property overrides for an existing thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ThingOverrides {
+    pub attribute_payload: Override,
+    pub thing_type_name: Override,
+    pub thing_groups: Override,
+    pub billing_group: Override,
+}
+
+/// The `AWS::IoT::Thing` resource, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThingPlan {
+    pub logical_id: String,
+    pub thing_name: String,
+    pub attributes: Option<BTreeMap<String, String>>,
+    pub thing_type_name: Option<String>,
+    pub thing_groups: Option<Vec<String>>,
+    pub billing_group: Option<String>,
+    pub overrides: ThingOverrides,
+}
+
+/// How the `AWS::IoT::Certificate` resource names its certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertificateSource {
+    Id(String),
+    Pem {
+        pem: String,
+        ca_pem: Option<String>,
+    },
+    /// Bulk and single-thing registration only; fleet provisioning refuses it.
+    Csr(String),
+}
+
+/// The `AWS::IoT::Certificate` resource, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificatePlan {
+    pub logical_id: String,
+    pub source: CertificateSource,
+    /// ACTIVE (the default) or INACTIVE.
+    pub status: CertStatus,
+    pub status_override: Override,
+}
+
+/// An `AWS::IoT::Policy` resource, resolved: an existing policy when `document` is None.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyPlan {
+    pub logical_id: String,
+    pub policy_name: String,
+    pub document: Option<String>,
+}
+
+/// Everything an evaluated template asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    pub thing: Option<ThingPlan>,
+    pub certificate: Option<CertificatePlan>,
+    pub policies: Vec<PolicyPlan>,
+    pub device_configuration: BTreeMap<String, String>,
+}
+
+pub(super) fn build(template: &Template, values: &BTreeMap<String, String>) -> IotResult<Plan> {
+    // Every declared parameter needs a value (dataplane §2.2 and §3.4).
+    let missing = template
+        .parameters
+        .iter()
+        .find(|(name, default)| default.is_none() && !values.contains_key(*name));
+    if let Some((name, _)) = missing {
+        return Err(unresolved(name));
+    }
+    let scope = Scope { template, values };
+    let mut plan = Plan::default();
+    for r in &template.resources {
+        match r.kind {
+            ResourceType::Thing => plan.thing = Some(thing_plan(&scope, r)?),
+            ResourceType::Certificate => plan.certificate = Some(certificate_plan(&scope, r)?),
+            ResourceType::Policy => plan.policies.push(policy_plan(&scope, r)?),
+        }
+    }
+    for (key, value) in &template.device_configuration {
+        let what = format!("DeviceConfiguration.{key}");
+        plan.device_configuration
+            .insert(key.clone(), scope.string(value, &what)?);
+    }
+    Ok(plan)
+}
+
+/// A validation error of the registry, reported as the parameter problem it is here.
+fn as_parameter_error(e: IotError) -> IotError {
+    invalid_parameters(e.message)
+}
+
+fn optional_string(scope: &Scope<'_>, r: &Resource, key: &str) -> IotResult<Option<String>> {
+    r.properties
+        .get(key)
+        .map(|v| scope.string(v, &format!("{}.{key}", r.logical_id)))
+        .transpose()
+}
+
+fn thing_plan(scope: &Scope<'_>, r: &Resource) -> IotResult<ThingPlan> {
+    let name = optional_string(scope, r, "ThingName")?.unwrap_or_default();
+    validate::thing_name("thingName", &name).map_err(as_parameter_error)?;
+    let thing_type_name = optional_string(scope, r, "ThingTypeName")?;
+    if let Some(t) = &thing_type_name {
+        validate::thing_name("thingTypeName", t).map_err(as_parameter_error)?;
+    }
+    let billing_group = optional_string(scope, r, "BillingGroup")?;
+    if let Some(b) = &billing_group {
+        validate::thing_name("billingGroupName", b).map_err(as_parameter_error)?;
+    }
+    let attributes = match r.properties.get("AttributePayload") {
+        Some(v) => Some(attributes(scope, r, v)?),
+        None => None,
+    };
+    let thing_groups = match r.properties.get("ThingGroups") {
+        Some(v) => Some(groups(scope, r, v)?),
+        None => None,
+    };
+    let o = |k: &str| r.overrides.get(k).copied().unwrap_or_default();
+    Ok(ThingPlan {
+        logical_id: r.logical_id.clone(),
+        thing_name: name,
+        attributes,
+        thing_type_name,
+        thing_groups,
+        billing_group,
+        overrides: ThingOverrides {
+            attribute_payload: o("AttributePayload"),
+            thing_type_name: o("ThingTypeName"),
+            thing_groups: o("ThingGroups"),
+            billing_group: o("BillingGroup"),
+        },
+    })
+}
+
+/// `AttributePayload`: a flat map of names to strings (dataplane §2.4).
+fn attributes(scope: &Scope<'_>, r: &Resource, v: &Value) -> IotResult<BTreeMap<String, String>> {
+    let Value::Object(map) = scope.resolve(v)? else {
+        return Err(invalid_parameters(format!(
+            "{}.AttributePayload must be a map of names to strings",
+            r.logical_id
+        )));
+    };
+    let mut out = BTreeMap::new();
+    for (k, v) in map {
+        let what = format!("{}.AttributePayload.{k}", r.logical_id);
+        out.insert(k, scope.string(&v, &what)?);
+    }
+    thing::validate_attributes(&out).map_err(as_parameter_error)?;
+    Ok(out)
+}
+
+fn groups(scope: &Scope<'_>, r: &Resource, v: &Value) -> IotResult<Vec<String>> {
+    let Value::Array(items) = scope.resolve(v)? else {
+        return Err(invalid_parameters(format!(
+            "{}.ThingGroups must be a list of group names",
+            r.logical_id
+        )));
+    };
+    let mut out: Vec<String> = Vec::new();
+    for item in &items {
+        let name = scope.string(item, &format!("{}.ThingGroups", r.logical_id))?;
+        validate::thing_name("thingGroupName", &name).map_err(as_parameter_error)?;
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    Ok(out)
+}
+
+fn certificate_plan(scope: &Scope<'_>, r: &Resource) -> IotResult<CertificatePlan> {
+    let source = if let Some(id) = optional_string(scope, r, "CertificateId")? {
+        CertificateSource::Id(id)
+    } else if let Some(pem) = optional_string(scope, r, "CertificatePem")? {
+        let ca_pem = optional_string(scope, r, "CACertificatePem")?;
+        CertificateSource::Pem { pem, ca_pem }
+    } else {
+        CertificateSource::Csr(
+            optional_string(scope, r, "CertificateSigningRequest")?.unwrap_or_default(),
+        )
+    };
+    // AWS's own examples write "Active": compare case-insensitively (dataplane §2.4).
+    let status = match optional_string(scope, r, "Status")? {
+        None => CertStatus::Active,
+        Some(s) if s.eq_ignore_ascii_case("ACTIVE") => CertStatus::Active,
+        Some(s) if s.eq_ignore_ascii_case("INACTIVE") => CertStatus::Inactive,
+        Some(s) => {
+            return Err(invalid_parameters(format!(
+                "Invalid certificate status {s}: must be ACTIVE or INACTIVE"
+            )))
+        }
+    };
+    Ok(CertificatePlan {
+        logical_id: r.logical_id.clone(),
+        source,
+        status,
+        status_override: r.overrides.get("Status").copied().unwrap_or_default(),
+    })
+}
+
+fn policy_plan(scope: &Scope<'_>, r: &Resource) -> IotResult<PolicyPlan> {
+    let document = match r.properties.get("PolicyDocument") {
+        None => None,
+        Some(v) => Some(match scope.resolve(v)? {
+            Value::String(s) => s,
+            obj @ Value::Object(_) => obj.to_string(),
+            _ => {
+                return Err(invalid_parameters(format!(
+                    "{}.PolicyDocument must be a JSON object or a string",
+                    r.logical_id
+                )))
+            }
+        }),
+    };
+    if let Some(d) = &document {
+        policy::check_document(d)?;
+    }
+    let policy_name = match (optional_string(scope, r, "PolicyName")?, &document) {
+        (Some(name), _) => name,
+        (None, Some(d)) => document_hash(d),
+        (None, None) => return Err(IotError::new(
+            ErrorKind::InvalidRequest,
+            "Invalid registration template. Neither policyName nor policyDocument is present in the Template.",
+        )),
+    };
+    validate::policy_name(&policy_name).map_err(as_parameter_error)?;
+    Ok(PolicyPlan {
+        logical_id: r.logical_id.clone(),
+        policy_name,
+        document,
+    })
+}
+
+/// The name of a policy given only by its document: "a hash of the policy document",
+/// 40 uppercase hex characters in AWS's example, so SHA-1 (the algorithm is UNCONFIRMED).
+pub(super) fn document_hash(document: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, document.as_bytes());
+    hex::encode_upper(digest.as_ref())
+}
