@@ -84,19 +84,24 @@ impl<'a> Provisioner<'a> {
                 topic: op.request_topic(self.format),
                 error,
             })?;
-        self.connection
-            .subscribe(&accepted, Qos::AtLeastOnce)
-            .await?;
-        self.connection
-            .subscribe(&rejected, Qos::AtLeastOnce)
-            .await?;
+        let c = &mut *self.connection;
+        let name = op.name();
         let topic = op.request_topic(self.format);
-        self.connection
-            .publish(&topic, payload, Qos::AtLeastOnce)
-            .await?;
-        let answer = self.connection.recv_on(&[&accepted, &rejected]).await?;
-        self.connection.unsubscribe(&accepted).await?;
-        self.connection.unsubscribe(&rejected).await?;
+        c.subscribe(&accepted, Qos::AtLeastOnce)
+            .await
+            .map_err(during(name, "subscribing to", &accepted))?;
+        c.subscribe(&rejected, Qos::AtLeastOnce)
+            .await
+            .map_err(during(name, "subscribing to", &rejected))?;
+        c.publish(&topic, payload, Qos::AtLeastOnce)
+            .await
+            .map_err(during(name, "publishing to", &topic))?;
+        let answer = c
+            .recv_on(&[&accepted, &rejected])
+            .await
+            .map_err(during(name, "awaiting", &accepted))?;
+        c.unsubscribe(&accepted).await?;
+        c.unsubscribe(&rejected).await?;
         let decode_error = |error| ClientError::Payload {
             topic: answer.topic.clone(),
             error,
@@ -111,6 +116,21 @@ impl<'a> Provisioner<'a> {
             });
         }
         self.format.decode(&answer.payload).map_err(decode_error)
+    }
+}
+
+/// Adds the step to a lost connection: AWS closes the connection of a client whose
+/// policy denies a publish or subscribe, so that is the usual cause.
+fn during<'a>(
+    op: &'a str,
+    step: &'a str,
+    topic: &'a str,
+) -> impl Fn(ClientError) -> ClientError + 'a {
+    move |e| match e {
+        ClientError::Disconnected(reason) => ClientError::Disconnected(format!(
+            "{reason} while {step} {topic} for {op} (does the policy allow it?)"
+        )),
+        other => other,
     }
 }
 

@@ -24,6 +24,51 @@ async fn s4_setup(case: &mut Case) -> String {
     case.create_template("BulbTemplate", &body).await
 }
 
+/// The control plane sees the S4 thing (type Bulb, Make=Sony) and an ACTIVE certificate.
+async fn assert_bulb_registered(case: &Case, thing: &str, certificate_id: &str) {
+    let described = case
+        .iot
+        .describe_thing()
+        .thing_name(thing)
+        .send()
+        .await
+        .expect("DescribeThing");
+    assert_eq!(described.thing_type_name(), Some("Bulb"));
+    let make = described
+        .attributes()
+        .and_then(|a| a.get("Make"))
+        .map(String::as_str);
+    assert_eq!(make, Some("Sony"));
+    let cert = case
+        .iot
+        .describe_certificate()
+        .certificate_id(certificate_id)
+        .send()
+        .await
+        .expect("DescribeCertificate");
+    let status = cert
+        .certificate_description()
+        .and_then(|d| d.status())
+        .map(|s| s.as_str().to_string());
+    assert_eq!(status.as_deref(), Some("ACTIVE"));
+}
+
+/// `thing` connects with `identity` and publishes one QoS 1 message.
+async fn publish_as(case: &Case, thing: &str, identity: iot_device_client::tls::Identity) {
+    let mut device = Connection::connect(&case.mqtt(thing, identity))
+        .await
+        .expect("bulb connects");
+    device
+        .publish(
+            &format!("bulbs/{thing}/state"),
+            br#"{"on":true}"#.to_vec(),
+            Qos::AtLeastOnce,
+        )
+        .await
+        .expect("bulb publishes");
+    device.disconnect().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn s4_claim_registers_a_bulb_with_its_device_configuration() {
     let Some(mut case) = Case::start().await else {
@@ -76,49 +121,13 @@ async fn s4_claim_registers_a_bulb_with_its_device_configuration() {
         json!({"MyDeviceOption": "Normal"}),
     );
 
-    let described = case
-        .iot
-        .describe_thing()
-        .thing_name(&thing)
-        .send()
-        .await
-        .expect("DescribeThing");
-    assert_eq!(described.thing_type_name(), Some("Bulb"));
-    let make = described
-        .attributes()
-        .and_then(|a| a.get("Make"))
-        .map(String::as_str);
-    assert_eq!(make, Some("Sony"));
-    let cert = case
-        .iot
-        .describe_certificate()
-        .certificate_id(&created.certificate_id)
-        .send()
-        .await
-        .expect("DescribeCertificate");
-    let status = cert
-        .certificate_description()
-        .and_then(|d| d.status())
-        .map(|s| s.as_str().to_string());
-    assert_eq!(status.as_deref(), Some("ACTIVE"));
-
+    assert_bulb_registered(&case, &thing, &created.certificate_id).await;
     // The bulb now connects with its own certificate and publishes.
     let identity = iot_device_client::tls::Identity {
         cert_pem: created.certificate_pem.clone(),
         key_pem: created.private_key.clone(),
     };
-    let mut device = Connection::connect(&case.mqtt(&thing, identity))
-        .await
-        .expect("bulb connects");
-    device
-        .publish(
-            &format!("bulbs/{thing}/state"),
-            br#"{"on":true}"#.to_vec(),
-            Qos::AtLeastOnce,
-        )
-        .await
-        .expect("bulb publishes");
-    device.disconnect().await;
+    publish_as(&case, &thing, identity).await;
     case.finish().await;
 }
 

@@ -115,8 +115,16 @@ pub struct Connection {
     client_id: String,
 }
 
-/// A failed attempt's outcome: the handle, the event stream and its driver.
-type Attempt = std::result::Result<(Handle, UnboundedReceiver<Event>, JoinHandle<()>), String>;
+/// Why an attempt failed; `refused` (a CONNACK with a failure code) is not retried,
+/// a connection closed before CONNACK (JITP, JITR) or a network error is.
+#[derive(Debug)]
+struct Failure {
+    reason: String,
+    refused: bool,
+}
+
+/// One attempt's outcome: the handle, the event stream and its driver.
+type Attempt = std::result::Result<(Handle, UnboundedReceiver<Event>, JoinHandle<()>), Failure>;
 
 impl Connection {
     /// Connects, retrying with backoff: a JITP or JITR first connection is dropped
@@ -141,16 +149,16 @@ impl Connection {
                         client_id: config.client_id.clone(),
                     })
                 }
-                Err(last) => {
+                Err(failure) => {
                     failed += 1;
-                    if !config.backoff.retries_after(failed) {
+                    if failure.refused || !config.backoff.retries_after(failed) {
                         return Err(ClientError::Connect {
                             endpoint: format!("{}:{}", config.endpoint, config.port),
                             attempts: failed,
-                            last,
+                            last: failure.reason,
                         });
                     }
-                    tracing::info!(attempt = failed, error = %last, "connect failed; retrying");
+                    tracing::info!(attempt = failed, error = %failure.reason, "connect failed; retrying");
                     tokio::time::sleep(config.backoff.delay(failed)).await;
                 }
             }
@@ -330,6 +338,15 @@ impl Handle {
             Handle::V5(c) => c.disconnect().await.map_err(|e| e.to_string()),
         };
         r.map_err(ClientError::Disconnected)
+    }
+}
+
+impl Failure {
+    fn retry(reason: String) -> Self {
+        Failure {
+            reason,
+            refused: false,
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use rumqttc::{
 };
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 
-use super::{describe_io, Attempt, Event, Handle, Message, MqttConfig, Qos, MAX_PACKET};
+use super::{describe_io, Attempt, Event, Failure, Handle, Message, MqttConfig, Qos, MAX_PACKET};
 
 pub(super) fn qos(q: Qos) -> rumqttc::QoS {
     match q {
@@ -28,18 +28,23 @@ pub(super) async fn attempt(config: &MqttConfig, tls: Arc<rustls::ClientConfig>)
     let (client, mut eventloop) = AsyncClient::new(options, 64);
     tokio::time::timeout(config.timeout, connack(&mut eventloop))
         .await
-        .map_err(|_| "no CONNACK in time".to_string())??;
+        .map_err(|_| Failure::retry("no CONNACK in time".into()))??;
     let (tx, rx) = unbounded_channel();
     let driver = tokio::spawn(drive(eventloop, tx));
     Ok((Handle::V4(client), rx, driver))
 }
 
-async fn connack(eventloop: &mut EventLoop) -> Result<(), String> {
+async fn connack(eventloop: &mut EventLoop) -> Result<(), Failure> {
     loop {
         match eventloop.poll().await {
             Ok(REvent::Incoming(Packet::ConnAck(_))) => return Ok(()),
             Ok(_) => continue,
-            Err(e) => return Err(describe(&e)),
+            Err(e) => {
+                return Err(Failure {
+                    refused: matches!(e, ConnectionError::ConnectionRefused(_)),
+                    reason: describe(&e),
+                })
+            }
         }
     }
 }
