@@ -71,13 +71,8 @@ impl Ours {
 async fn provision(running: &Running, dir: &Path) {
     let api = &running.ready.api_url;
     let http = reqwest::Client::new();
-    let cert = call(
-        &http,
-        "POST",
-        &format!("{api}/keys-and-certificate?setAsActive=true"),
-        json!({}),
-    )
-    .await;
+    let create = format!("{api}/keys-and-certificate?setAsActive=true");
+    let cert = call(&http, "POST", &create, json!({})).await;
     let policy = json!({ "policyDocument": ALLOW_ALL });
     call(
         &http,
@@ -87,14 +82,12 @@ async fn provision(running: &Running, dir: &Path) {
     )
     .await;
     let target = json!({ "target": cert["certificateArn"] });
-    call(
-        &http,
-        "PUT",
-        &format!("{api}/target-policies/{POLICY_NAME}"),
-        target,
-    )
-    .await;
+    let attach = format!("{api}/target-policies/{POLICY_NAME}");
+    call(&http, "PUT", &attach, target).await;
+    write_files(running, &cert, dir);
+}
 
+fn write_files(running: &Running, cert: &Value, dir: &Path) {
     let files = Files::in_dir(dir);
     let text = |v: &Value| v.as_str().expect("string field").to_string();
     let write = |p: &Path, s: &str| std::fs::write(p, s).expect("write bench file");

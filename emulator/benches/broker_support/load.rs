@@ -49,35 +49,15 @@ impl FirstError {
     }
 }
 
+type Clients = Vec<(AsyncClient, JoinHandle<()>)>;
+
 /// One publisher, `subscribers` subscribers on one topic at `qos`; messages delivered
 /// (summed over subscribers) per second over [`WINDOW`].
 pub async fn fan_out(target: &Target, qos: QoS, subscribers: usize, tag: &str) -> Rates {
     let topic = format!("bench/{tag}");
     let errors = FirstError::default();
     let delivered = Arc::new(AtomicU64::new(0));
-    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
-    let mut clients = Vec::new();
-    for i in 0..subscribers {
-        let (client, eventloop) = AsyncClient::new(target.options(&format!("{tag}-s{i}")), 16);
-        client
-            .subscribe(&topic, qos)
-            .await
-            .expect("subscribe queued");
-        let counter = delivered.clone();
-        let task = tokio::spawn(subscriber(
-            eventloop,
-            counter,
-            ready_tx.clone(),
-            errors.clone(),
-        ));
-        clients.push((client, task));
-    }
-    drop(ready_tx);
-    for _ in 0..subscribers {
-        if ready_rx.recv().await.is_none() {
-            break;
-        }
-    }
+    let mut clients = subscribe_all(target, &topic, qos, subscribers, &delivered, &errors).await;
     let published = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let (client, eventloop) = AsyncClient::new(target.options(&format!("{tag}-p")), 100);
@@ -89,30 +69,62 @@ pub async fn fan_out(target: &Target, qos: QoS, subscribers: usize, tag: &str) -
     let publishing = tokio::spawn(publish_loop(client.clone(), topic, qos, stop.clone()));
     clients.push((client, events));
 
+    let counts = || {
+        (
+            published.load(Ordering::Relaxed),
+            delivered.load(Ordering::Relaxed),
+            Instant::now(),
+        )
+    };
     tokio::time::sleep(WARMUP).await;
-    let (p0, d0, t0) = (
-        published.load(Ordering::Relaxed),
-        delivered.load(Ordering::Relaxed),
-        Instant::now(),
-    );
+    let (p0, d0, t0) = counts();
     tokio::time::sleep(WINDOW).await;
-    let (p1, d1, t1) = (
-        published.load(Ordering::Relaxed),
-        delivered.load(Ordering::Relaxed),
-        Instant::now(),
-    );
+    let (p1, d1, t1) = counts();
     stop.store(true, Ordering::Relaxed);
     let _ = publishing.await;
     drain(&delivered).await;
     close(clients, &errors).await;
     let secs = (t1 - t0).as_secs_f64();
     let expected = published.load(Ordering::Relaxed) * subscribers as u64;
+    let arrived = delivered.load(Ordering::Relaxed) as f64 / expected as f64;
     Rates {
         published: (p1 - p0) as f64 / secs,
         delivered: (d1 - d0) as f64 / secs,
-        arrived: (expected > 0).then(|| delivered.load(Ordering::Relaxed) as f64 / expected as f64),
+        arrived: (expected > 0).then_some(arrived),
         error: errors.take(),
     }
+}
+
+/// Connects `count` subscribers to `topic` and waits for every SUBACK (or for every
+/// subscriber that failed to give up).
+async fn subscribe_all(
+    target: &Target,
+    topic: &str,
+    qos: QoS,
+    count: usize,
+    delivered: &Arc<AtomicU64>,
+    errors: &FirstError,
+) -> Clients {
+    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
+    let mut clients = Vec::new();
+    for i in 0..count {
+        let id = format!("{}-s{i}", topic.replace('/', "-"));
+        let (client, eventloop) = AsyncClient::new(target.options(&id), 16);
+        client
+            .subscribe(topic, qos)
+            .await
+            .expect("subscribe queued");
+        let (counter, ready, errors) = (delivered.clone(), ready_tx.clone(), errors.clone());
+        let task = tokio::spawn(subscriber(eventloop, counter, ready, errors));
+        clients.push((client, task));
+    }
+    drop(ready_tx);
+    for _ in 0..count {
+        if ready_rx.recv().await.is_none() {
+            break;
+        }
+    }
+    clients
 }
 
 async fn subscriber(
@@ -179,7 +191,7 @@ async fn drain(delivered: &AtomicU64) {
 
 /// Sends DISCONNECT on every client, gives the event loops a moment to write it, then
 /// stops them. Errors from here on are the disconnect's own and are not recorded.
-async fn close(clients: Vec<(AsyncClient, JoinHandle<()>)>, errors: &FirstError) {
+async fn close(clients: Clients, errors: &FirstError) {
     errors.closing.store(true, Ordering::Relaxed);
     for (client, _) in &clients {
         let _ = client.try_disconnect();
