@@ -4,14 +4,21 @@
 //! - [`session`]: one connection from TLS handshake to close; [`auth`] decides on the
 //!   client certificate, [`limits`] holds AWS's limits and builds the CONNACK.
 //! - [`dispatch`]: the packet loop; [`connection`] frames packets with [`codec`].
-//! - [`router`]: connected clients, subscriptions, retained messages, fan-out;
+//! - [`router`]: sessions, subscriptions, fan-out, retained messages (kept in the
+//!   registry, converted by [`message`]); [`persist`]: when sessions persist and expire;
 //!   [`topic`]: topic and filter rules and matching.
+//! - [`inflight`]: the outbound QoS 1 window; [`events`]: lifecycle events.
 
 pub mod auth;
 pub mod codec;
 pub mod connection;
 pub mod dispatch;
+pub mod events;
+pub mod inflight;
 pub mod limits;
+pub mod message;
+mod outbound;
+pub mod persist;
 pub mod router;
 pub mod session;
 pub mod topic;
@@ -36,6 +43,7 @@ pub struct Broker {
 struct Shared {
     emulator: Emulator,
     router: Router,
+    presence: events::Presence,
     next_conn_id: AtomicU64,
 }
 
@@ -43,8 +51,9 @@ impl Broker {
     pub fn new(emulator: Emulator) -> Self {
         Broker {
             shared: Arc::new(Shared {
+                router: Router::new(emulator.registry.clone()),
                 emulator,
-                router: Router::default(),
+                presence: events::Presence::default(),
                 next_conn_id: AtomicU64::new(1),
             }),
         }
@@ -52,6 +61,11 @@ impl Broker {
 
     fn next_conn_id(&self) -> u64 {
         self.shared.next_conn_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The emulator clock, in ms since the epoch.
+    fn now_ms(&self) -> i64 {
+        self.shared.emulator.registry.clock().now_ms()
     }
 
     /// Closes every connection authenticated with `certificate_id` (for example when the
@@ -66,8 +80,44 @@ impl Broker {
 
     /// Closes the connection of `client_id` (DeleteConnection); `false` if not connected.
     pub fn disconnect_client(&self, client_id: &str) -> bool {
-        let reason = ReasonCode::AdministrativeAction;
-        self.shared.router.disconnect_client(client_id, reason)
+        self.delete_connection(client_id, false, false)
+    }
+
+    /// DeleteConnection: closes the connection of `client_id` (MQTT 5 DISCONNECT 0x98),
+    /// ending its session with `clean_session` and suppressing its Will with
+    /// `prevent_will`. An offline persistent session is ended by `clean_session` too.
+    /// `false` when there was neither a connection nor a session to act on.
+    pub fn delete_connection(
+        &self,
+        client_id: &str,
+        clean_session: bool,
+        prevent_will: bool,
+    ) -> bool {
+        let router = &self.shared.router;
+        let control = router::Control::Api {
+            clean_session,
+            prevent_will,
+        };
+        router.control_client(client_id, control)
+            || (clean_session && router.discard_offline_session(client_id))
+    }
+
+    /// Publishes `message` as the broker itself (retained ones are stored first).
+    pub fn publish(&self, message: router::Message) -> crate::registry::IotResult<()> {
+        self.shared.router.publish("", message)
+    }
+
+    /// Ends expired offline sessions, purges expired retained messages and forgets old
+    /// lifecycle version numbers, all on the emulator clock.
+    pub fn housekeeping(&self) {
+        let expired = self.shared.router.expire_sessions();
+        if !expired.is_empty() {
+            tracing::debug!(?expired, "persistent sessions expired");
+        }
+        if let Err(e) = self.shared.emulator.registry.purge_expired_retained() {
+            tracing::warn!(cause = %e.message, "purging expired retained messages failed");
+        }
+        self.shared.presence.sweep(self.now_ms());
     }
 
     /// The filters a connected client is subscribed to, sorted.
@@ -78,6 +128,21 @@ impl Broker {
     /// The client ids connected now, sorted.
     pub fn connected_clients(&self) -> Vec<String> {
         self.shared.router.client_ids()
+    }
+}
+
+/// How often (real time) [`Broker::housekeeping`] runs; expiry itself is measured on the
+/// emulator clock and also checked whenever a client connects or a message is routed.
+const HOUSEKEEPING_PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs [`Broker::housekeeping`] periodically until shutdown.
+pub async fn housekeeping(broker: Broker, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(HOUSEKEEPING_PERIOD);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tick.tick() => broker.housekeeping(),
+        }
     }
 }
 

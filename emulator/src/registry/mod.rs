@@ -13,6 +13,7 @@ pub mod certificate;
 pub mod certificate_ops;
 pub mod error;
 pub mod policy;
+pub mod retained;
 pub mod role_alias;
 pub mod table;
 pub mod template;
@@ -49,6 +50,8 @@ pub struct Inner {
     pub policy_targets: Table<policy::PolicyTarget>,
     pub templates: Table<template::ProvisioningTemplate>,
     pub role_aliases: Table<role_alias::RoleAlias>,
+    /// Retained MQTT messages, keyed by topic.
+    pub retained: Table<retained::RetainedMessage>,
     /// Small singletons (registration code, endpoint prefixes, entropy counters, the CA).
     pub meta: Table<serde_json::Value>,
 }
@@ -65,6 +68,7 @@ impl Inner {
             policy_targets: Table::new("policy_targets"),
             templates: Table::new("templates"),
             role_aliases: Table::new("role_aliases"),
+            retained: Table::new("retained"),
             meta: Table::new("meta"),
         }
     }
@@ -80,6 +84,7 @@ impl Inner {
             "policy_targets" => &mut self.policy_targets,
             "templates" => &mut self.templates,
             "role_aliases" => &mut self.role_aliases,
+            "retained" => &mut self.retained,
             "meta" => &mut self.meta,
             _ => return None,
         })
