@@ -265,12 +265,15 @@ impl Router {
     }
 }
 
+/// A share-group member: (offline, client id, subscription QoS).
+type Member = (bool, String, QoS);
+
 /// Who receives a message on `topic`, and at which subscription QoS: every client with a
 /// matching ordinary subscription (once, at its highest QoS), plus one member per matching
 /// share group, preferring connected members. Expired offline sessions receive nothing.
 fn recipients(state: &mut State, publisher: &str, topic: &str, now: i64) -> Vec<(String, QoS)> {
     let mut out = Vec::new();
-    let mut groups: BTreeMap<(String, String), Vec<(bool, String, QoS)>> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String), Vec<Member>> = BTreeMap::new();
     for (client_id, client) in &state.clients {
         if client.session.expired(now) {
             continue;
