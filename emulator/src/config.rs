@@ -40,6 +40,15 @@ pub struct Config {
     #[arg(long, env = "IOT_EMULATOR_MQTT_ADDR", default_value = "127.0.0.1:8883")]
     pub mqtt_addr: SocketAddr,
 
+    /// More addresses the same MQTT listener also binds (repeatable, or comma-separated
+    /// in the variable), e.g. `0.0.0.0:443` for clients that hard-code AWS's port 443.
+    #[arg(
+        long = "mqtt-extra-addr",
+        env = "IOT_EMULATOR_MQTT_EXTRA_ADDRS",
+        value_delimiter = ','
+    )]
+    pub mqtt_extra_addrs: Vec<SocketAddr>,
+
     /// Credentials-provider HTTPS listener. Port 0 picks one.
     #[arg(
         long,
@@ -103,6 +112,7 @@ impl Config {
         Config {
             api_addr: any,
             mqtt_addr: any,
+            mqtt_extra_addrs: Vec::new(),
             credentials_addr: any,
             data_dir: None,
             in_memory: true,

@@ -18,6 +18,10 @@ pub struct ReadyInfo {
     pub api_url: String,
     pub mqtt_host: String,
     pub mqtt_port: u16,
+    /// Every address the MQTT listener is bound to: `--mqtt-addr` first, then each
+    /// `--mqtt-extra-addr`.
+    #[serde(default)]
+    pub mqtt_addrs: Vec<String>,
     pub credentials_url: String,
     pub root_ca_path: String,
     pub region: String,
@@ -99,12 +103,18 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         .map_err(|e| StartError::Internal(e.to_string()))??;
     let (api, api_addr) = bind(config.api_addr).await?;
     let (mqtt, mqtt_addr) = bind(config.mqtt_addr).await?;
+    let mut mqtt_extra = Vec::new();
+    for addr in &config.mqtt_extra_addrs {
+        mqtt_extra.push(bind(*addr).await?);
+    }
+    let mut mqtt_addrs = vec![mqtt_addr.to_string()];
+    mqtt_addrs.extend(mqtt_extra.iter().map(|(_, a)| a.to_string()));
     let (creds, creds_addr) = bind(config.credentials_addr).await?;
     let (shutdown, watch_rx) = watch::channel(false);
     let tls = crate::tls::server_config(&emulator, &[crate::tls::ALPN_MQTT])?;
     let https = crate::tls::server_config(&emulator, &[crate::tls::ALPN_HTTP1])?;
     let broker = crate::mqtt::Broker::new(emulator.clone());
-    let tasks = vec![
+    let mut tasks = vec![
         tokio::spawn(forward_registry_events(
             emulator.registry.subscribe(),
             broker.clone(),
@@ -121,13 +131,19 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             creds,
             emulator.clone(),
             https,
-            watch_rx,
+            watch_rx.clone(),
         )),
+        tokio::spawn(crate::mqtt::housekeeping(broker.clone(), watch_rx.clone())),
     ];
+    for (listener, _) in mqtt_extra {
+        let serve = crate::mqtt::serve(listener, broker.clone(), tls.clone(), watch_rx.clone());
+        tasks.push(tokio::spawn(serve));
+    }
     let ready = ReadyInfo {
         api_url: format!("http://{}", advertised(api_addr)),
         mqtt_host: advertised(mqtt_addr).ip().to_string(),
         mqtt_port: mqtt_addr.port(),
+        mqtt_addrs,
         credentials_url: format!("https://{}", advertised(creds_addr)),
         root_ca_path: emulator.root_ca_path.display().to_string(),
         region: config.region.clone(),

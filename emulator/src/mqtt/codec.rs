@@ -14,7 +14,9 @@ pub use mqtt5_protocol::packet::suback::{SubAckPacket, SubAckReasonCode};
 pub use mqtt5_protocol::packet::subscribe::{RetainHandling, SubscribePacket, TopicFilter};
 pub use mqtt5_protocol::packet::unsuback::{UnsubAckPacket, UnsubAckReasonCode};
 pub use mqtt5_protocol::packet::unsubscribe::UnsubscribePacket;
-pub use mqtt5_protocol::{Packet, Properties, PropertyId, QoS, ReasonCode, WillMessage};
+pub use mqtt5_protocol::{
+    Packet, Properties, PropertyId, PropertyValue, QoS, ReasonCode, WillMessage,
+};
 
 /// Protocol level of MQTT 3.1.1 in CONNECT.
 pub const V311: u8 = 4;

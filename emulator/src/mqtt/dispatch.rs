@@ -1,5 +1,6 @@
 //! The packet loop of an accepted connection: inbound packets (PUBLISH, SUBSCRIBE,
-//! UNSUBSCRIBE, PINGREQ, DISCONNECT), deliveries, server control and the keep-alive timer.
+//! UNSUBSCRIBE, PUBACK, PINGREQ, DISCONNECT), deliveries, server control and the
+//! keep-alive timer. Sending PUBLISH and the QoS 1 window live in [`super::outbound`].
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, watch};
@@ -9,12 +10,12 @@ use super::codec::{
     FrameError, Packet, PropertyId, PubAckPacket, PublishPacket, QoS, ReasonCode, SubAckPacket,
     SubAckReasonCode, SubscribePacket, UnsubAckPacket, UnsubAckReasonCode, UnsubscribePacket, V5,
 };
-use super::connection::{self, Connection, ReadError};
+use super::connection::{Connection, ReadError};
 use super::limits::{self, MAX_FILTERS_PER_SUBSCRIBE, MAX_PAYLOAD, TOPIC_ALIAS_MAXIMUM};
 use super::reserved::{self, Disposition};
 use super::router::{Control, Delivery, Message, SubOptions, SubscribeError};
 use super::session::Session;
-use super::topic;
+use super::{persist, topic};
 
 /// The receiving ends the router and the server use to reach this connection.
 #[derive(Debug)]
@@ -33,6 +34,11 @@ pub enum Exit {
     /// The server ends the connection; MQTT 5 clients get DISCONNECT with this reason,
     /// MQTT 3.1.1 clients just see the connection close.
     Server(ReasonCode),
+    /// DeleteConnection (MQTT 5 DISCONNECT 0x98); it may end the session and the Will.
+    Api {
+        clean_session: bool,
+        prevent_will: bool,
+    },
 }
 
 type Step = Result<(), Exit>;
@@ -70,6 +76,9 @@ impl Session {
     ) -> Exit {
         let grace = limits::keep_alive_grace(self.keep_alive);
         let mut deadline = Instant::now() + grace;
+        if let Err(exit) = self.replay(conn).await {
+            return exit;
+        }
         loop {
             let event = tokio::select! {
                 read = conn.read_packet() => Event::Packet(read),
@@ -86,6 +95,13 @@ impl Session {
                 Event::Packet(Err(e)) => Err(read_exit(e)),
                 Event::Deliver(delivery) => self.deliver(conn, delivery).await,
                 Event::Control(Control::Disconnect(reason)) => Err(Exit::Server(reason)),
+                Event::Control(Control::Api {
+                    clean_session,
+                    prevent_will,
+                }) => Err(Exit::Api {
+                    clean_session,
+                    prevent_will,
+                }),
                 Event::KeepAliveTimeout => Err(Exit::Server(ReasonCode::KeepAliveTimeout)),
                 Event::Shutdown => Err(Exit::Server(ReasonCode::ServerShuttingDown)),
             };
@@ -102,14 +118,18 @@ impl Session {
     ) -> Step {
         match packet {
             Packet::Publish(p) => self.on_publish(conn, p).await,
-            // No inflight tracking yet: QoS 1 deliveries are fire-and-forget.
-            Packet::PubAck(_) => Ok(()),
+            Packet::PubAck(ack) => self.on_puback(conn, ack.packet_id).await,
             Packet::Subscribe(p) => self.on_subscribe(conn, p).await,
             Packet::Unsubscribe(p) => self.on_unsubscribe(conn, p).await,
             Packet::PingReq => send(conn, &Packet::PingResp).await,
-            Packet::Disconnect(d) => Err(Exit::Client {
-                will: d.reason_code == ReasonCode::DisconnectWithWillMessage,
-            }),
+            Packet::Disconnect(d) => {
+                let requested = d.properties.get_session_expiry_interval();
+                self.expiry_s = persist::expiry_on_disconnect(self.expiry_s, requested)
+                    .map_err(Exit::Server)?;
+                Err(Exit::Client {
+                    will: d.reason_code == ReasonCode::DisconnectWithWillMessage,
+                })
+            }
             // QoS 2 flows are not supported by AWS IoT.
             Packet::PubRec(_) | Packet::PubRel(_) | Packet::PubComp(_) => {
                 Err(Exit::Server(ReasonCode::QoSNotSupported))
@@ -165,7 +185,13 @@ impl Session {
                     retain: publish.retain,
                     properties: publish.properties,
                 };
-                self.broker.shared.router.publish(&self.client_id, message);
+                // Stored (if retained) and routed before the PUBACK: the inbound QoS 1
+                // window never holds more than this one message, well inside AWS's 100.
+                let routed = self.broker.shared.router.publish(&self.client_id, message);
+                if let Err(e) = routed {
+                    tracing::error!(cause = %e.message, "retained message not stored");
+                    return Err(Exit::Server(ReasonCode::UnspecifiedError));
+                }
             }
             Disposition::Handle(route) => self.spawn_reserved(route, publish.payload),
             Disposition::Drop => tracing::info!(%topic, "publish to a reply topic dropped"),
@@ -196,11 +222,19 @@ impl Session {
         let mut retained = Vec::new();
         let mut ack = SubAckPacket::new(subscribe.packet_id);
         ack.protocol_version = self.version;
+        let mut topics = Vec::new();
         for (index, requested) in subscribe.filters.iter().enumerate() {
             let code = self.subscribe_one(index, requested, &mut retained);
+            if matches!(
+                code,
+                SubAckReasonCode::GrantedQoS0 | SubAckReasonCode::GrantedQoS1
+            ) {
+                topics.push(requested.filter.clone());
+            }
             ack.reason_codes.push(code);
         }
         send(conn, &Packet::SubAck(ack)).await?;
+        self.announce_subscriptions("subscribed", &topics);
         for delivery in retained {
             self.deliver(conn, delivery).await?;
         }
@@ -260,27 +294,26 @@ impl Session {
         let mut ack = UnsubAckPacket::new(unsubscribe.packet_id);
         ack.protocol_version = self.version;
         let router = &self.broker.shared.router;
+        let mut topics = Vec::new();
         for raw in &unsubscribe.filters {
             let code = if topic::parse_filter(raw).is_err() {
                 UnsubAckReasonCode::TopicFilterInvalid
             } else if router.unsubscribe(&self.client_id, raw) {
+                topics.push(raw.clone());
                 UnsubAckReasonCode::Success
             } else {
                 UnsubAckReasonCode::NoSubscriptionExisted
             };
             ack.reason_codes.push(code);
         }
-        send(conn, &Packet::UnsubAck(ack)).await
+        send(conn, &Packet::UnsubAck(ack)).await?;
+        self.announce_subscriptions("unsubscribed", &topics);
+        Ok(())
     }
 
-    fn next_packet_id(&mut self) -> u16 {
-        self.next_packet_id = self.next_packet_id.checked_add(1).unwrap_or(1);
-        self.next_packet_id
-    }
-
-    /// Sends one message to this client (dropped if it exceeds the client's maximum size
-    /// or its policy denies `iot:Receive` on the topic).
-    async fn deliver<S: AsyncRead + AsyncWrite + Unpin>(
+    /// Sends one message to this client (unless its policy denies `iot:Receive` on the
+    /// topic), or queues it while the QoS 1 window is full.
+    pub(super) async fn deliver<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         conn: &mut Connection<S>,
         delivery: Delivery,
@@ -288,29 +321,17 @@ impl Session {
         if !self.may_receive(&delivery.message.topic) {
             return Ok(());
         }
-        let message = &delivery.message;
-        let mut publish =
-            PublishPacket::new(message.topic.clone(), message.payload.clone(), delivery.qos);
-        publish.protocol_version = self.version;
-        publish.retain = delivery.retain;
-        if self.version == V5 {
-            publish.properties = message.properties.clone();
-        }
-        if delivery.qos == QoS::AtLeastOnce {
-            publish.packet_id = Some(self.next_packet_id());
-        }
-        let bytes = connection::encode(&Packet::Publish(publish)).map_err(|_| Exit::Lost)?;
-        if self
-            .max_packet_size
-            .is_some_and(|max| bytes.len() > max as usize)
-        {
+        if delivery.qos == QoS::AtLeastOnce && !self.inflight.has_room() {
+            if !self.inflight.queue(delivery) {
+                tracing::debug!(client_id = %self.client_id, "QoS 1 queue full: dropped");
+            }
             return Ok(());
         }
-        conn.send_bytes(&bytes).await.map_err(|_| Exit::Lost)
+        self.transmit(conn, delivery).await
     }
 }
 
-async fn send<S: AsyncRead + AsyncWrite + Unpin>(
+pub(super) async fn send<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut Connection<S>,
     packet: &Packet,
 ) -> Step {

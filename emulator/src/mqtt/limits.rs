@@ -51,11 +51,13 @@ pub struct Accepted {
     pub assigned_client_id: Option<String>,
     /// The Session Expiry Interval the client asked for, if any.
     pub requested_session_expiry: Option<u32>,
+    /// Whether a stored session was resumed (CONNACK `sessionPresent`).
+    pub session_present: bool,
 }
 
 /// The success CONNACK: MQTT 5 carries AWS's properties (as captured from IoT Core).
 pub fn connack(version: u8, accepted: &Accepted) -> ConnAckPacket {
-    let mut packet = ConnAckPacket::new(false, ReasonCode::Success);
+    let mut packet = ConnAckPacket::new(accepted.session_present, ReasonCode::Success);
     packet.protocol_version = version;
     if version == V311 {
         return packet;
@@ -120,6 +122,7 @@ mod tests {
             keep_alive,
             assigned_client_id: None,
             requested_session_expiry: None,
+            session_present: false,
         }
     }
 

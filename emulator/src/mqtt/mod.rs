@@ -5,10 +5,12 @@
 //!   on the client certificate, [`limits`] holds AWS's limits and builds the CONNACK.
 //! - [`dispatch`]: the packet loop; [`connection`] frames packets with [`codec`].
 //! - [`authorize`]: policy checks at CONNECT, PUBLISH, SUBSCRIBE and every delivery.
-//! - [`router`]: connected clients, subscriptions, retained messages, fan-out;
+//! - [`router`]: sessions, subscriptions, fan-out, retained messages (kept in the
+//!   registry, converted by [`message`]); [`persist`]: when sessions persist and expire;
 //!   [`topic`]: topic and filter rules and matching.
+//! - [`inflight`]: the outbound QoS 1 window; [`events`]: lifecycle events.
 //! - [`reserved`]: the `$aws/...` topics the broker answers itself; [`fleet`]: the fleet
-//!   provisioning handlers behind them.
+//!   provisioning handlers behind them; [`registry_events`]: reactions to registry changes.
 
 pub mod authorize;
 pub mod codec;
@@ -17,8 +19,13 @@ pub mod codec;
 pub use crate::identity as auth;
 pub mod connection;
 pub mod dispatch;
+pub mod events;
 pub mod fleet;
+pub mod inflight;
 pub mod limits;
+pub mod message;
+mod outbound;
+pub mod persist;
 pub mod registry_events;
 pub mod reserved;
 pub mod router;
@@ -45,6 +52,7 @@ pub struct Broker {
 struct Shared {
     emulator: Emulator,
     router: Router,
+    presence: events::Presence,
     next_conn_id: AtomicU64,
 }
 
@@ -52,8 +60,9 @@ impl Broker {
     pub fn new(emulator: Emulator) -> Self {
         Broker {
             shared: Arc::new(Shared {
+                router: Router::new(emulator.registry.clone()),
                 emulator,
-                router: Router::default(),
+                presence: events::Presence::default(),
                 next_conn_id: AtomicU64::new(1),
             }),
         }
@@ -61,6 +70,11 @@ impl Broker {
 
     fn next_conn_id(&self) -> u64 {
         self.shared.next_conn_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The emulator clock, in ms since the epoch.
+    fn now_ms(&self) -> i64 {
+        self.shared.emulator.registry.clock().now_ms()
     }
 
     /// Closes every connection authenticated with `certificate_id` (for example when the
@@ -75,8 +89,44 @@ impl Broker {
 
     /// Closes the connection of `client_id` (DeleteConnection); `false` if not connected.
     pub fn disconnect_client(&self, client_id: &str) -> bool {
-        let reason = ReasonCode::AdministrativeAction;
-        self.shared.router.disconnect_client(client_id, reason)
+        self.delete_connection(client_id, false, false)
+    }
+
+    /// DeleteConnection: closes the connection of `client_id` (MQTT 5 DISCONNECT 0x98),
+    /// ending its session with `clean_session` and suppressing its Will with
+    /// `prevent_will`. An offline persistent session is ended by `clean_session` too.
+    /// `false` when there was neither a connection nor a session to act on.
+    pub fn delete_connection(
+        &self,
+        client_id: &str,
+        clean_session: bool,
+        prevent_will: bool,
+    ) -> bool {
+        let router = &self.shared.router;
+        let control = router::Control::Api {
+            clean_session,
+            prevent_will,
+        };
+        router.control_client(client_id, control)
+            || (clean_session && router.discard_offline_session(client_id))
+    }
+
+    /// Publishes `message` as the broker itself (retained ones are stored first).
+    pub fn publish(&self, message: router::Message) -> crate::registry::IotResult<()> {
+        self.shared.router.publish("", message)
+    }
+
+    /// Ends expired offline sessions, purges expired retained messages and forgets old
+    /// lifecycle version numbers, all on the emulator clock.
+    pub fn housekeeping(&self) {
+        let expired = self.shared.router.expire_sessions();
+        if !expired.is_empty() {
+            tracing::debug!(?expired, "persistent sessions expired");
+        }
+        if let Err(e) = self.shared.emulator.registry.purge_expired_retained() {
+            tracing::warn!(cause = %e.message, "purging expired retained messages failed");
+        }
+        self.shared.presence.sweep(self.now_ms());
     }
 
     /// The filters a connected client is subscribed to, sorted.
@@ -87,6 +137,21 @@ impl Broker {
     /// The client ids connected now, sorted.
     pub fn connected_clients(&self) -> Vec<String> {
         self.shared.router.client_ids()
+    }
+}
+
+/// How often (real time) [`Broker::housekeeping`] runs; expiry itself is measured on the
+/// emulator clock and also checked whenever a client connects or a message is routed.
+const HOUSEKEEPING_PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs [`Broker::housekeeping`] periodically until shutdown.
+pub async fn housekeeping(broker: Broker, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(HOUSEKEEPING_PERIOD);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tick.tick() => broker.housekeeping(),
+        }
     }
 }
 

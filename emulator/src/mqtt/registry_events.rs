@@ -43,6 +43,8 @@ impl Broker {
             retain: false,
             properties: Properties::default(),
         };
-        self.shared.router.publish("", message);
+        if let Err(e) = self.shared.router.publish("", message) {
+            tracing::warn!(%e, "registration event not published");
+        }
     }
 }

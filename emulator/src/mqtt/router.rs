@@ -1,4 +1,5 @@
-//! The message router: connected clients, their subscriptions, retained messages, fan-out.
+//! The message router: client sessions (live, and persistent ones while offline), their
+//! subscriptions, fan-out, and retained messages (stored durably in the registry).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -8,7 +9,10 @@ use tokio::sync::mpsc;
 
 use super::codec::{Properties, QoS, ReasonCode};
 use super::limits::MAX_SUBSCRIPTIONS;
+use super::message;
+use super::persist::SessionState;
 use super::topic::{self, Filter};
+use crate::registry::{IotResult, Registry};
 
 /// A message as published, shared by every delivery of it.
 #[derive(Debug, Clone)]
@@ -28,6 +32,22 @@ pub struct Delivery {
     pub qos: QoS,
     /// RETAIN on the wire: set only for retained messages sent on subscribe.
     pub retain: bool,
+    /// DUP on the wire: a QoS 1 redelivery of a message sent before.
+    pub dup: bool,
+    /// MQTT 5 Message Expiry (emulator clock): not delivered after this instant.
+    pub expires_at_ms: Option<i64>,
+}
+
+impl Delivery {
+    fn new(message: Arc<Message>, qos: QoS, expires_at_ms: Option<i64>) -> Self {
+        Delivery {
+            message,
+            qos,
+            retain: false,
+            dup: false,
+            expires_at_ms,
+        }
+    }
 }
 
 /// A server-side instruction to a connection.
@@ -35,6 +55,12 @@ pub struct Delivery {
 pub enum Control {
     /// Close the connection (MQTT 5 clients first get DISCONNECT with this reason).
     Disconnect(ReasonCode),
+    /// DeleteConnection: close with DISCONNECT 0x98; optionally end the session and
+    /// suppress the Will.
+    Api {
+        clean_session: bool,
+        prevent_will: bool,
+    },
 }
 
 /// How the router reaches one connection.
@@ -55,17 +81,31 @@ pub struct SubOptions {
 
 #[derive(Debug)]
 struct Client {
-    handle: ClientHandle,
-    /// Keyed by the filter as the client wrote it.
-    subscriptions: BTreeMap<String, (Filter, SubOptions)>,
+    /// `None` while a persistent session waits for its client.
+    handle: Option<ClientHandle>,
+    session: SessionState,
+}
+
+impl Client {
+    /// Hands a delivery to the live connection, or keeps it for the offline session.
+    fn route(&mut self, delivery: Delivery) {
+        match &self.handle {
+            Some(handle) => {
+                if handle.deliveries.try_send(delivery).is_err() {
+                    tracing::debug!(conn = handle.conn_id, "delivery dropped: queue full");
+                }
+            }
+            None => self.session.enqueue(delivery),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
 struct State {
     clients: HashMap<String, Client>,
-    retained: BTreeMap<String, Arc<Message>>,
     /// Rotates the member of a share group that gets the next message.
     share_turn: usize,
+    next_generation: u64,
 }
 
 /// Why a subscription was not stored.
@@ -76,9 +116,10 @@ pub enum SubscribeError {
 }
 
 /// The shared routing state (cheap operations under one mutex; nothing awaits inside).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Router {
     state: Mutex<State>,
+    registry: Registry,
 }
 
 fn min_qos(a: QoS, b: QoS) -> QoS {
@@ -89,38 +130,35 @@ fn min_qos(a: QoS, b: QoS) -> QoS {
     }
 }
 
+fn max_qos(a: QoS, b: QoS) -> QoS {
+    if min_qos(a, b) == a {
+        b
+    } else {
+        a
+    }
+}
+
 impl Router {
+    /// A router whose retained messages live in `registry`.
+    pub fn new(registry: Registry) -> Self {
+        Router {
+            state: Mutex::new(State::default()),
+            registry,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Registers a connection under `client_id` with no subscriptions; returns the
-    /// connection it displaces (same client id), which the caller must disconnect.
-    pub fn attach(&self, client_id: &str, handle: ClientHandle) -> Option<ClientHandle> {
-        let client = Client {
-            handle,
-            subscriptions: BTreeMap::new(),
-        };
-        let old = self.lock().clients.insert(client_id.to_string(), client);
-        old.map(|c| c.handle)
+    fn now_ms(&self) -> i64 {
+        self.registry.clock().now_ms()
     }
 
-    /// Removes the connection, unless a newer one has taken over the client id.
-    pub fn detach(&self, client_id: &str, conn_id: u64) {
-        let mut state = self.lock();
-        if state
-            .clients
-            .get(client_id)
-            .is_some_and(|c| c.handle.conn_id == conn_id)
-        {
-            state.clients.remove(client_id);
-        }
-    }
-
-    /// Stores a subscription; returns the retained messages to send for it (only exact,
-    /// unshared filters get them, as on AWS).
+    /// Stores a subscription; returns the retained message to send for it (only exact,
+    /// unshared filters get one, as on AWS).
     pub fn subscribe(
         &self,
         client_id: &str,
@@ -128,25 +166,28 @@ impl Router {
         filter: Filter,
         options: SubOptions,
     ) -> Result<Vec<Delivery>, SubscribeError> {
-        let mut state = self.lock();
-        let client = state
-            .clients
-            .get_mut(client_id)
-            .ok_or(SubscribeError::NotConnected)?;
-        let is_new = !client.subscriptions.contains_key(raw);
-        if is_new && client.subscriptions.len() >= MAX_SUBSCRIPTIONS {
-            return Err(SubscribeError::QuotaExceeded);
-        }
         let exact = filter.is_exact().then(|| filter.pattern.clone());
-        client
-            .subscriptions
-            .insert(raw.to_string(), (filter, options));
-        let retained = exact.and_then(|topic| state.retained.get(&topic).cloned());
+        let retained = exact.and_then(|topic| self.registry.retained(&topic));
+        {
+            let mut state = self.lock();
+            let client = state.clients.get_mut(client_id);
+            let Some(client) = client.filter(|c| c.handle.is_some()) else {
+                return Err(SubscribeError::NotConnected);
+            };
+            let subscriptions = &mut client.session.subscriptions;
+            if !subscriptions.contains_key(raw) && subscriptions.len() >= MAX_SUBSCRIPTIONS {
+                return Err(SubscribeError::QuotaExceeded);
+            }
+            subscriptions.insert(raw.to_string(), (filter, options));
+        }
         Ok(retained
-            .map(|message| Delivery {
-                qos: min_qos(message.qos, options.qos),
-                message,
-                retain: true,
+            .map(|row| {
+                let expires = row.expires_at_ms;
+                let message = Arc::new(message::from_row(row));
+                let qos = min_qos(message.qos, options.qos);
+                let mut delivery = Delivery::new(message, qos, expires);
+                delivery.retain = true;
+                delivery
             })
             .into_iter()
             .collect())
@@ -156,35 +197,31 @@ impl Router {
     pub fn unsubscribe(&self, client_id: &str, raw: &str) -> bool {
         let mut state = self.lock();
         let client = state.clients.get_mut(client_id);
-        client.is_some_and(|c| c.subscriptions.remove(raw).is_some())
+        client.is_some_and(|c| c.session.subscriptions.remove(raw).is_some())
     }
 
-    /// Stores or clears the retained copy, then delivers to every matching subscriber.
-    pub fn publish(&self, publisher: &str, message: Message) {
-        let message = Arc::new(message);
-        let mut state = self.lock();
+    /// Stores or clears the retained copy (durably, before anyone sees the message), then
+    /// delivers to every matching subscriber, queueing QoS 1 for offline sessions.
+    pub fn publish(&self, publisher: &str, message: Message) -> IotResult<()> {
+        let now = self.now_ms();
         if message.retain {
             if message.payload.is_empty() {
-                state.retained.remove(&message.topic);
+                self.registry.delete_retained(&message.topic)?;
             } else {
-                state
-                    .retained
-                    .insert(message.topic.clone(), message.clone());
+                self.registry.put_retained(message::to_row(&message, now))?;
             }
         }
-        for (handle, qos) in recipients(&mut state, publisher, &message.topic) {
-            let delivery = Delivery {
-                message: message.clone(),
-                qos: min_qos(message.qos, qos),
-                retain: false,
-            };
-            if handle.deliveries.try_send(delivery).is_err() {
-                tracing::debug!(
-                    conn = handle.conn_id,
-                    "delivery dropped: queue full or closed"
-                );
+        let expires = message::expires_at(&message.properties, now);
+        let message = Arc::new(message);
+        let mut state = self.lock();
+        for (client_id, qos) in recipients(&mut state, publisher, &message.topic, now) {
+            let qos = min_qos(message.qos, qos);
+            let delivery = Delivery::new(message.clone(), qos, expires);
+            if let Some(client) = state.clients.get_mut(&client_id) {
+                client.route(delivery);
             }
         }
+        Ok(())
     }
 
     /// Sends a reserved-topic reply to one connection only, if it is still connected and
@@ -194,10 +231,11 @@ impl Router {
         let Some(client) = state.clients.get(client_id) else {
             return false;
         };
-        if client.handle.conn_id != conn_id {
+        let Some(handle) = client.handle.as_ref().filter(|h| h.conn_id == conn_id) else {
             return false;
-        }
+        };
         let qos = client
+            .session
             .subscriptions
             .values()
             .filter(|(f, _)| f.share.is_none() && topic::matches(&f.pattern, &message.topic))
@@ -206,89 +244,96 @@ impl Router {
         let Some(qos) = qos else {
             return false;
         };
-        let delivery = Delivery {
-            qos: min_qos(message.qos, qos),
-            message: Arc::new(message),
-            retain: false,
-        };
-        client.handle.deliveries.try_send(delivery).is_ok()
+        let qos = min_qos(message.qos, qos);
+        let delivery = Delivery::new(Arc::new(message), qos, None);
+        handle.deliveries.try_send(delivery).is_ok()
     }
 
     /// Asks every connection authenticated with `certificate_id` to close.
     pub fn disconnect_certificate(&self, certificate_id: &str, reason: ReasonCode) -> usize {
         let state = self.lock();
-        let matching = state
-            .clients
-            .values()
-            .filter(|c| c.handle.certificate_id == certificate_id);
-        matching
-            .filter(|c| c.handle.control.send(Control::Disconnect(reason)).is_ok())
+        let handles = state.clients.values().filter_map(|c| c.handle.as_ref());
+        handles
+            .filter(|h| h.certificate_id == certificate_id)
+            .filter(|h| h.control.send(Control::Disconnect(reason)).is_ok())
             .count()
+    }
+
+    /// Sends `control` to the connection of `client_id`; `false` if it is not connected.
+    pub fn control_client(&self, client_id: &str, control: Control) -> bool {
+        let state = self.lock();
+        let handle = state.clients.get(client_id).and_then(|c| c.handle.as_ref());
+        handle.is_some_and(|h| h.control.send(control).is_ok())
     }
 
     /// Asks the connection of `client_id` to close; `false` if it is not connected.
     pub fn disconnect_client(&self, client_id: &str, reason: ReasonCode) -> bool {
-        let state = self.lock();
-        let client = state.clients.get(client_id);
-        client.is_some_and(|c| c.handle.control.send(Control::Disconnect(reason)).is_ok())
+        self.control_client(client_id, Control::Disconnect(reason))
     }
 
-    /// The filters `client_id` is subscribed to, as it wrote them, sorted.
+    /// The filters of `client_id`'s session (connected or not), as written, sorted.
     pub fn subscriptions(&self, client_id: &str) -> Vec<String> {
         let state = self.lock();
         let client = state.clients.get(client_id);
-        client.map_or_else(Vec::new, |c| c.subscriptions.keys().cloned().collect())
+        client.map_or_else(Vec::new, |c| {
+            c.session.subscriptions.keys().cloned().collect()
+        })
     }
 
     /// The connected client ids, sorted.
     pub fn client_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self.lock().clients.keys().cloned().collect();
+        let state = self.lock();
+        let online = state.clients.iter().filter(|(_, c)| c.handle.is_some());
+        let mut ids: Vec<String> = online.map(|(id, _)| id.clone()).collect();
         ids.sort();
         ids
     }
 }
 
+/// A share-group member: (offline, client id, subscription QoS).
+type Member = (bool, String, QoS);
+
 /// Who receives a message on `topic`, and at which subscription QoS: every client with a
-/// matching ordinary subscription (once, at its highest QoS), plus one member per
-/// matching share group.
-fn recipients(state: &mut State, publisher: &str, topic: &str) -> Vec<(ClientHandle, QoS)> {
+/// matching ordinary subscription (once, at its highest QoS), plus one member per matching
+/// share group, preferring connected members. Expired offline sessions receive nothing.
+fn recipients(state: &mut State, publisher: &str, topic: &str, now: i64) -> Vec<(String, QoS)> {
     let mut out = Vec::new();
-    let mut groups: BTreeMap<(String, String), Vec<(ClientHandle, QoS)>> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String), Vec<Member>> = BTreeMap::new();
     for (client_id, client) in &state.clients {
+        if client.session.expired(now) {
+            continue;
+        }
         let mut best: Option<QoS> = None;
-        for (filter, options) in client.subscriptions.values() {
+        for (filter, options) in client.session.subscriptions.values() {
             if !topic::matches(&filter.pattern, topic) {
                 continue;
             }
             if let Some(group) = &filter.share {
                 let key = (group.clone(), filter.pattern.clone());
-                groups
-                    .entry(key)
-                    .or_default()
-                    .push((client.handle.clone(), options.qos));
+                let member = (client.handle.is_none(), client_id.clone(), options.qos);
+                groups.entry(key).or_default().push(member);
             } else if !(options.no_local && client_id == publisher) {
                 best = Some(best.map_or(options.qos, |q| max_qos(q, options.qos)));
             }
         }
         if let Some(qos) = best {
-            out.push((client.handle.clone(), qos));
+            out.push((client_id.clone(), qos));
         }
     }
     for mut members in groups.into_values() {
-        members.sort_by_key(|(h, _)| h.conn_id);
+        members.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let online = members.iter().filter(|(offline, _, _)| !offline).count();
+        let pool = if online > 0 { online } else { members.len() };
         state.share_turn = state.share_turn.wrapping_add(1);
-        out.push(members.swap_remove(state.share_turn % members.len()));
+        let (_, client_id, qos) = members.swap_remove(state.share_turn % pool);
+        out.push((client_id, qos));
     }
     out
 }
 
-fn max_qos(a: QoS, b: QoS) -> QoS {
-    if min_qos(a, b) == a {
-        b
-    } else {
-        a
-    }
-}
+mod sessions;
+
+pub use sessions::{AttachRequest, Attached, Departure};
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,6 @@
 //! One client connection from accept to close: TLS handshake, certificate decision,
-//! CONNECT/CONNACK, the packet loop ([`super::dispatch`]), then Will and clean-up.
+//! CONNECT/CONNACK with the session resumed or started, the packet loop
+//! ([`super::dispatch`]), then the Will, the session going offline, and lifecycle events.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -14,9 +15,10 @@ use super::auth::{self, Decision, Principal};
 use super::codec::{ConnectPacket, Packet, Properties, PropertyId, QoS, ReasonCode, V311, V5};
 use super::connection::Connection;
 use super::dispatch::{Channels, Exit};
-use super::limits::{self, Accepted};
-use super::router::{ClientHandle, Message};
-use super::{topic, Broker};
+use super::inflight::Inflight;
+use super::limits::{self, Accepted, RECEIVE_MAXIMUM};
+use super::router::{AttachRequest, ClientHandle, Delivery, Departure, Message};
+use super::{persist, topic, Broker};
 
 /// How long a client may take to finish the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -37,9 +39,20 @@ pub struct Session {
     pub will: Option<Message>,
     /// MQTT 5 inbound topic aliases.
     pub aliases: HashMap<u16, String>,
-    pub next_packet_id: u16,
+    /// Outbound QoS 1 deliveries awaiting PUBACK, and those queued behind them.
+    pub inflight: Inflight,
     /// The client's MQTT 5 Maximum Packet Size, if it set one.
     pub max_packet_size: Option<u32>,
+    /// Seconds the session outlives this connection (0: it ends with it).
+    pub expiry_s: u32,
+    /// The router's session generation (see [`Departure`]).
+    pub generation: u64,
+    /// Lifecycle-event fields.
+    pub session_identifier: String,
+    pub version_number: u64,
+    pub peer_ip: String,
+    /// Messages stored for a resumed session, sent once the packet loop starts.
+    pub replay: Vec<Delivery>,
 }
 
 type Stream = TlsStream<TcpStream>;
@@ -51,6 +64,10 @@ pub async fn run(
     acceptor: TlsAcceptor,
     shutdown: watch::Receiver<bool>,
 ) {
+    let peer_ip = socket
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
     let Ok(Ok(stream)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await
     else {
         return;
@@ -70,9 +87,11 @@ pub async fn run(
             return conn.close().await;
         }
     };
-    let Some((session, channels)) = connect(&broker, &mut conn, principal).await else {
+    let Some((mut session, channels)) = connect(&broker, &mut conn, principal).await else {
         return conn.close().await;
     };
+    session.peer_ip = peer_ip;
+    session.announce_connected();
     finish(session, conn, channels, shutdown).await;
 }
 
@@ -157,7 +176,19 @@ fn accept(
         deliveries: deliveries_tx,
         control: control_tx,
     };
-    if let Some(old) = broker.shared.router.attach(&client_id, handle) {
+    let requested_expiry = connect.properties.get_session_expiry_interval();
+    let version = connect.protocol_version;
+    let expiry_s = persist::session_expiry(version, connect.clean_start, requested_expiry);
+    let registry = &broker.shared.emulator.registry;
+    let request = AttachRequest {
+        handle,
+        version,
+        clean_start: connect.clean_start,
+        expiry_s,
+        session_identifier: registry.entropy().uuid("mqtt-session-id"),
+    };
+    let attached = broker.shared.router.attach_session(&client_id, request);
+    if let Some(old) = attached.displaced {
         let _ = old.control.send(super::router::Control::Disconnect(
             ReasonCode::SessionTakenOver,
         ));
@@ -165,20 +196,37 @@ fn accept(
     let accepted = Accepted {
         keep_alive: limits::keep_alive(connect.keep_alive),
         // MQTT 3.1.1 has no way to tell the client the id it was given.
-        assigned_client_id: assigned.filter(|_| connect.protocol_version == V5),
-        requested_session_expiry: connect.properties.get_session_expiry_interval(),
+        assigned_client_id: assigned.filter(|_| version == V5),
+        requested_session_expiry: requested_expiry,
+        session_present: attached.session_present,
     };
+    // AWS keeps at most 100 unacknowledged QoS 1 messages in flight to a client, fewer if
+    // the client's MQTT 5 Receive Maximum asks for fewer.
+    let window = connect
+        .properties
+        .get_receive_maximum()
+        .map_or(RECEIVE_MAXIMUM, |m| m.min(RECEIVE_MAXIMUM));
+    let version_number = broker
+        .shared
+        .presence
+        .on_connect(&client_id, broker.now_ms());
     let session = Session {
         broker: broker.clone(),
         conn_id,
         client_id,
         principal,
-        version: connect.protocol_version,
+        version,
         keep_alive: accepted.keep_alive,
         will: connect.will.map(will_message),
         aliases: HashMap::new(),
-        next_packet_id: 0,
+        inflight: Inflight::new(window),
         max_packet_size: connect.properties.get_maximum_packet_size(),
+        expiry_s,
+        generation: attached.generation,
+        session_identifier: attached.session_identifier,
+        version_number,
+        peer_ip: String::new(),
+        replay: attached.replay,
     };
     (
         session,
@@ -201,7 +249,8 @@ fn will_message(will: super::codec::WillMessage) -> Message {
 }
 
 /// Runs the packet loop, then closes: MQTT 5 DISCONNECT for server-side reasons, the
-/// Will unless the client disconnected cleanly, and removal from the router.
+/// session offline (or ended), the Will unless the client disconnected cleanly, and the
+/// disconnected lifecycle event.
 async fn finish(
     mut session: Session,
     mut conn: Connection<Stream>,
@@ -211,15 +260,49 @@ async fn finish(
     tracing::debug!(client_id = %session.client_id, "connected");
     let exit = session.serve(&mut conn, &mut channels, shutdown).await;
     tracing::debug!(client_id = %session.client_id, ?exit, "disconnecting");
-    if let (Exit::Server(reason), V5) = (&exit, session.version) {
-        let disconnect = super::codec::DisconnectPacket::new(*reason);
+    let reason = match exit {
+        Exit::Server(reason) => Some(reason),
+        Exit::Api { .. } => Some(ReasonCode::AdministrativeAction),
+        _ => None,
+    };
+    if let (Some(reason), V5) = (reason, session.version) {
+        let disconnect = super::codec::DisconnectPacket::new(reason);
         let _ = conn.send(&Packet::Disconnect(disconnect)).await;
     }
     conn.close().await;
+    let mut leftovers = session.inflight.take_all();
+    while let Ok(delivery) = channels.deliveries.try_recv() {
+        if delivery.qos == QoS::AtLeastOnce {
+            leftovers.push(delivery);
+        }
+    }
+    let clean = matches!(
+        exit,
+        Exit::Api {
+            clean_session: true,
+            ..
+        }
+    );
+    let departure = Departure {
+        conn_id: session.conn_id,
+        generation: session.generation,
+        expiry_s: if clean { 0 } else { session.expiry_s },
+        leftovers,
+    };
     let router = &session.broker.shared.router;
-    router.detach(&session.client_id, session.conn_id);
-    let will_suppressed = matches!(exit, Exit::Client { will: false });
+    router.depart(&session.client_id, departure);
+    session.announce_disconnected(&exit);
+    let will_suppressed = matches!(
+        exit,
+        Exit::Client { will: false }
+            | Exit::Api {
+                prevent_will: true,
+                ..
+            }
+    );
     if let Some(will) = session.will.take().filter(|_| !will_suppressed) {
-        router.publish(&session.client_id, will);
+        if let Err(e) = router.publish(&session.client_id, will) {
+            tracing::warn!(cause = %e.message, "Will not published");
+        }
     }
 }

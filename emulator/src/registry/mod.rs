@@ -15,6 +15,7 @@ pub mod error;
 pub mod issued_credentials;
 pub mod ownership_token;
 pub mod policy;
+pub mod retained;
 pub mod role_alias;
 pub mod table;
 pub mod template;
@@ -55,6 +56,8 @@ pub struct Inner {
     pub ownership_tokens: Table<ownership_token::OwnershipToken>,
     /// Credentials the credentials provider issued, keyed by access key id.
     pub issued_credentials: Table<issued_credentials::IssuedCredentials>,
+    /// Retained MQTT messages, keyed by topic.
+    pub retained: Table<retained::RetainedMessage>,
     /// Small singletons (registration code, endpoint prefixes, entropy counters, the CA).
     pub meta: Table<serde_json::Value>,
 }
@@ -73,6 +76,7 @@ impl Inner {
             role_aliases: Table::new("role_aliases"),
             ownership_tokens: Table::new("ownership_tokens"),
             issued_credentials: Table::new("issued_credentials"),
+            retained: Table::new("retained"),
             meta: Table::new("meta"),
         }
     }
@@ -90,6 +94,7 @@ impl Inner {
             "role_aliases" => &mut self.role_aliases,
             "ownership_tokens" => &mut self.ownership_tokens,
             "issued_credentials" => &mut self.issued_credentials,
+            "retained" => &mut self.retained,
             "meta" => &mut self.meta,
             _ => return None,
         })

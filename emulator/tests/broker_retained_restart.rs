@@ -1,0 +1,122 @@
+//! A retained message acknowledged by the real binary survives `kill -9` and a restart
+//! over the same `--data-dir`: it lives in the registry's store, not in the broker.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+use common::{aws_env, venv};
+use iot_emulator::ReadyInfo;
+use serde_json::Value;
+
+struct Process {
+    child: Child,
+    ready: ReadyInfo,
+}
+
+/// Starts the binary on ephemeral ports and waits for its ready line on stdout.
+fn start(data_dir: &Path) -> Process {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iot-emulator"))
+        .args(["--api-addr", "127.0.0.1:0", "--mqtt-addr", "127.0.0.1:0"])
+        .args(["--credentials-addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start iot-emulator");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("ready line");
+    let ready = serde_json::from_str(&line).unwrap_or_else(|e| panic!("ready line {line:?}: {e}"));
+    Process { child, ready }
+}
+
+fn aws(ready: &ReadyInfo, args: &[&str]) -> Value {
+    let mut cmd = Command::new(venv().join("bin/aws"));
+    aws_env(&mut cmd);
+    let out = cmd
+        .arg("iot")
+        .args(args)
+        .args(["--endpoint-url", &ready.api_url])
+        .output()
+        .expect("aws CLI");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "aws iot {args:?}: {stderr}");
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+/// A device certificate made through the control plane, with an allow-all policy.
+fn device(ready: &ReadyInfo, dir: &Path) -> (String, String) {
+    let made = aws(ready, &["create-keys-and-certificate", "--set-as-active"]);
+    let cert = dir.join("device.pem.crt");
+    let key = dir.join("device.private.key");
+    let text = |v: &Value| v.as_str().expect("PEM").to_string();
+    std::fs::write(&cert, text(&made["certificatePem"])).expect("write cert");
+    std::fs::write(&key, text(&made["keyPair"]["PrivateKey"])).expect("write key");
+    let document = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}"#;
+    let policy = [
+        "create-policy",
+        "--policy-name",
+        "all",
+        "--policy-document",
+        document,
+    ];
+    aws(ready, &policy);
+    let arn = text(&made["certificateArn"]);
+    aws(
+        ready,
+        &["attach-policy", "--policy-name", "all", "--target", &arn],
+    );
+    (cert.display().to_string(), key.display().to_string())
+}
+
+fn mosquitto(program: &str, ready: &ReadyInfo, files: &(String, String), extra: &[&str]) -> Output {
+    Command::new(program)
+        .args(["-h", &ready.mqtt_host, "-p", &ready.mqtt_port.to_string()])
+        .args([
+            "--cafile",
+            &ready.root_ca_path,
+            "--cert",
+            &files.0,
+            "--key",
+            &files.1,
+        ])
+        .args(extra)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} (install mosquitto-clients): {e}"))
+}
+
+#[test]
+fn retained_messages_survive_kill_9() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut first = start(dir.path());
+    let files = device(&first.ready, dir.path());
+    let publish = ["-V", "5", "-r", "-q", "1", "-t", "keep/t", "-m", "kept"];
+    let out = mosquitto("mosquitto_pub", &first.ready, &files, &publish);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    first.child.kill().expect("SIGKILL the emulator we started");
+    first.child.wait().expect("reaped");
+
+    let mut second = start(dir.path());
+    let read = [
+        "-V", "mqttv311", "-t", "keep/t", "-C", "1", "-W", "10", "-F", "%r %t %p",
+    ];
+    let out = mosquitto("mosquitto_sub", &second.ready, &files, &read);
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        printed.trim(),
+        "1 keep/t kept",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    second.child.kill().expect("stop the emulator we started");
+    second.child.wait().expect("reaped");
+}
