@@ -66,3 +66,54 @@ async fn paho_is_refused_with_unregistered_or_revoked_certificates() {
     }
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn paho_is_cut_off_when_its_policy_denies_a_publish() {
+    let emu = TestEmulator::start().await;
+    let r = &emu.running;
+    let dev = broker_support::bare_device(r, Some(CertStatus::Active)).await;
+    let registry = &r.emulator.registry;
+    let doc = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":"iot:Connect","Resource":"*"},
+        {"Effect":"Allow","Action":"iot:Publish","Resource":"arn:aws:iot:us-east-1:123456789012:topic/allowed/*"}]}"#;
+    registry.create_policy("paho-scoped", doc).expect("policy");
+    let arn = registry.account().cert_arn(&dev.id);
+    registry.attach_policy("paho-scoped", &arn).expect("attach");
+    // MQTT 3.1.1: the broker closes the connection, as AWS does.
+    let got = paho_denied(r, &dev, "311", "paho-deny-3").await;
+    assert_eq!(
+        (got["connected"].clone(), got["cut_off"].clone()),
+        (json!(true), json!(true)),
+        "{got}"
+    );
+    // MQTT 5: the PUBACK carries 0x87 and the connection stays.
+    let got = paho_denied(r, &dev, "5", "paho-deny-5").await;
+    assert_eq!(
+        (got["connected"].clone(), got["cut_off"].clone()),
+        (json!(true), json!(false)),
+        "{got}"
+    );
+    emu.shutdown().await;
+}
+
+async fn paho_denied(running: &Running, dev: &Device, proto: &str, client_id: &str) -> Value {
+    let args: Vec<String> = vec![
+        "denied".into(),
+        proto.into(),
+        running.ready.mqtt_host.clone(),
+        running.ready.mqtt_port.to_string(),
+        dev.ca.display().to_string(),
+        dev.cert.display().to_string(),
+        dev.key.display().to_string(),
+        client_id.into(),
+        "denied/topic".into(),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_python("broker_paho.py", &refs)
+    })
+    .await
+    .expect("python task");
+    assert!(out.success, "broker_paho.py denied failed: {}", out.stderr);
+    out.json()
+}

@@ -92,8 +92,18 @@ def denied(proto, host, port, ca, cert, key, cid, topic):
     error = connect(client, host, port, state)
     if error or not state["connected"]:
         return {"connected": False, "error": error, "rc": state.get("rc")}
-    client.publish(topic, b"nope", qos=1)
-    cut = state["gone"].wait(TIMEOUT)
+    info = client.publish(topic, b"nope", qos=1)
+    if proto == "311":
+        cut = state["gone"].wait(TIMEOUT)
+    else:
+        # MQTT 5 answers with a PUBACK reason instead; a later round trip proves the
+        # connection is still there.
+        info.wait_for_publish(TIMEOUT)
+        done = threading.Event()
+        client.on_subscribe = lambda *a: done.set()
+        client.subscribe("allowed/x", qos=0)
+        done.wait(TIMEOUT)
+        cut = state["gone"].is_set()
     client.loop_stop()
     return {"connected": True, "cut_off": cut, "disconnect": state.get("disconnect")}
 
