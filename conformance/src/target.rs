@@ -61,11 +61,16 @@ fn dummy_credentials() -> ControlCredentials {
     }
 }
 
-/// A prefix no earlier run used: `conf<base-36 milliseconds>_`.
+/// A prefix no earlier run and no other case of this run uses: `conf<base 36>_` of the
+/// milliseconds since the epoch times 1024 plus a per-process counter (cases run in
+/// parallel and may start in the same millisecond).
 fn unique_prefix() -> String {
-    let mut ms = SystemTime::now()
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 1024;
+    let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
+    let mut ms = now * 1024 + u128::from(n);
     let mut digits = Vec::new();
     while ms > 0 {
         digits.push(std::char::from_digit((ms % 36) as u32, 36).unwrap_or('0'));
@@ -214,6 +219,7 @@ mod tests {
         let p = unique_prefix();
         assert!(p.starts_with("conf") && p.ends_with('_'));
         assert!(p[..p.len() - 1].chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(unique_prefix(), unique_prefix());
     }
 
     #[test]
