@@ -343,3 +343,73 @@ async fn a_hook_that_denies_rejects_and_creates_nothing() {
     );
     emu.shutdown().await;
 }
+
+/// PEM blobs become a marker, so snapshots show the shape and the ids.
+fn redact(mut value: Value) -> Value {
+    for key in ["certificatePem", "privateKey"] {
+        if let Some(pem) = value.get(key).and_then(Value::as_str) {
+            let kind = pem.lines().next().unwrap_or("").to_string();
+            value[key] = json!(format!("[{kind}]"));
+        }
+    }
+    value
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s4_payloads_and_registry_snapshot_in_seed_mode() {
+    let emu = TestEmulator::seeded(4).await;
+    let claim = claim_certificate(&emu, "BulbClaimPolicy", "policies/s4-bulb.json").await;
+    emu.aws_ok(&["create-thing-type", "--thing-type-name", "Bulb"])
+        .await;
+    fleet_support::create_policy(&emu, "BulbPolicy", "policies/s5-pubsub.json").await;
+    create_template(&emu, "BulbTemplate", "templates/s4-bulb.json").await;
+    let got = provision(
+        &emu,
+        &claim,
+        json!({"proto": "mqtt3", "client_id": "bulb-claim", "template": "BulbTemplate",
+               "parameters": {"SerialNumber": "0002"}}),
+    )
+    .await;
+    let body = hex(br#"{"certificateOwnershipToken":""}"#);
+    let topic = "$aws/provisioning-templates/BulbTemplate/provision/json";
+    let rejected = raw(
+        &emu,
+        &claim,
+        json!({"topic": topic, "format": "json", "payload_hex": body}),
+    )
+    .await;
+    let id = got["created"]["certificateId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let thing = emu
+        .aws_ok(&["describe-thing", "--thing-name", "MyThing_0002"])
+        .await;
+    let cert = emu
+        .aws_ok(&["describe-certificate", "--certificate-id", &id])
+        .await;
+    let principals = emu
+        .aws_ok(&["list-thing-principals", "--thing-name", "MyThing_0002"])
+        .await;
+    let policies = emu
+        .aws_ok(&[
+            "list-attached-policies",
+            "--target",
+            &format!("arn:aws:iot:us-east-1:123456789012:cert/{id}"),
+        ])
+        .await;
+    insta::assert_json_snapshot!(
+        "s4_fleet_provisioning",
+        json!({
+            "accepted": {"create": redact(got["created"].clone()), "register": got["registered"]},
+            "rejected": rejected["replies"],
+            "registry": {
+                "thing": thing,
+                "certificateStatus": cert["certificateDescription"]["status"],
+                "principals": principals,
+                "policies": policies,
+            },
+        })
+    );
+    emu.shutdown().await;
+}
