@@ -3,9 +3,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 
 use common::{aws_env, venv};
 use iot_emulator::ReadyInfo;
@@ -18,20 +17,7 @@ struct Process {
 
 /// Starts the binary on ephemeral ports and waits for its ready line on stdout.
 fn start(data_dir: &Path) -> Process {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_iot-emulator"))
-        .args(["--api-addr", "127.0.0.1:0", "--mqtt-addr", "127.0.0.1:0"])
-        .args(["--credentials-addr", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start iot-emulator");
-    let mut line = String::new();
-    let stdout = child.stdout.take().expect("stdout");
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("ready line");
-    let ready = serde_json::from_str(&line).unwrap_or_else(|e| panic!("ready line {line:?}: {e}"));
+    let (child, ready) = common::spawn_binary(data_dir);
     Process { child, ready }
 }
 

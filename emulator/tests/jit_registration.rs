@@ -8,7 +8,7 @@ mod common;
 
 use std::process::{Command, Output, Stdio};
 
-use common::{file_arg, run_python, TestCa, TestEmulator};
+use common::{register_ca, run_python, TestCa, TestEmulator};
 use serde_json::Value;
 
 struct Files {
@@ -25,35 +25,6 @@ fn write(dir: &tempfile::TempDir, name: &str, cert: &str, key: &str) -> Files {
         cert: cert_path.display().to_string(),
         key: key_path.display().to_string(),
     }
-}
-
-/// Registers `ca` with a verification certificate, ACTIVE, with `extra` flags.
-async fn register_ca(
-    emu: &TestEmulator,
-    dir: &tempfile::TempDir,
-    ca: &TestCa,
-    extra: &[&str],
-) -> String {
-    let code = emu.aws_ok(&["get-registration-code"]).await["registrationCode"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (verification, _) = ca.leaf(&code);
-    let ca_arg = file_arg(dir, "rootCA.pem", &ca.pem);
-    let ver_arg = file_arg(dir, "verificationCert.pem", &verification);
-    let mut args = vec![
-        "register-ca-certificate",
-        "--ca-certificate",
-        &ca_arg,
-        "--verification-cert",
-        &ver_arg,
-        "--set-as-active",
-    ];
-    args.extend(extra);
-    emu.aws_ok(&args).await["certificateId"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 fn mosquitto(emu: &TestEmulator, files: &Files, extra: &[&str]) -> Command {

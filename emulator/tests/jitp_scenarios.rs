@@ -6,40 +6,22 @@
 mod common;
 
 use common::{file_arg, fixture, run_python, TestCa, TestEmulator};
-use serde_json::{json, Value};
-use test_pki::DeviceSubject;
 
-const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/JitpRole";
-
-/// Registers `ca` ACTIVE with auto-registration and `extra` flags; returns its id.
+/// `common::register_ca` with auto-registration enabled, as every JITP CA here is.
 async fn register_ca(
     emu: &TestEmulator,
     dir: &tempfile::TempDir,
     ca: &TestCa,
     extra: &[&str],
 ) -> String {
-    let code = emu.aws_ok(&["get-registration-code"]).await["registrationCode"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (verification, _) = ca.leaf(&code);
-    let ca_arg = file_arg(dir, "rootCA.pem", &ca.pem);
-    let ver_arg = file_arg(dir, "verificationCert.pem", &verification);
-    let mut args = vec![
-        "register-ca-certificate",
-        "--ca-certificate",
-        &ca_arg,
-        "--verification-cert",
-        &ver_arg,
-        "--set-as-active",
-        "--allow-auto-registration",
-    ];
-    args.extend(extra);
-    emu.aws_ok(&args).await["certificateId"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    let mut flags = vec!["--allow-auto-registration"];
+    flags.extend(extra);
+    common::register_ca(emu, dir, ca, &flags).await
 }
+use serde_json::{json, Value};
+use test_pki::DeviceSubject;
+
+const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/JitpRole";
 
 /// The S2 device subject: CN = thing name, serialNumber for the attribute.
 fn s2_subject(cn: &str) -> DeviceSubject {

@@ -205,3 +205,33 @@ impl TestCa {
         (issued.cert_pem, issued.key_pem)
     }
 }
+
+/// Registers `ca` ACTIVE with a verification certificate (CN = the registration code),
+/// as a user does with openssl and the aws CLI, plus `extra` flags; returns its id.
+pub async fn register_ca(
+    emu: &TestEmulator,
+    dir: &tempfile::TempDir,
+    ca: &TestCa,
+    extra: &[&str],
+) -> String {
+    let code = emu.aws_ok(&["get-registration-code"]).await["registrationCode"]
+        .as_str()
+        .expect("registration code")
+        .to_string();
+    let (verification, _) = ca.leaf(&code);
+    let ca_arg = file_arg(dir, "rootCA.pem", &ca.pem);
+    let ver_arg = file_arg(dir, "verificationCert.pem", &verification);
+    let mut args = vec![
+        "register-ca-certificate",
+        "--ca-certificate",
+        &ca_arg,
+        "--verification-cert",
+        &ver_arg,
+        "--set-as-active",
+    ];
+    args.extend(extra);
+    emu.aws_ok(&args).await["certificateId"]
+        .as_str()
+        .expect("CA id")
+        .to_string()
+}
