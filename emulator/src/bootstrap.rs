@@ -110,6 +110,7 @@ pub fn build(config: &Config) -> Result<Emulator, StartError> {
         endpoints: Arc::new(identity.endpoints(&config.region)),
         root_ca_path: Arc::new(root_ca_path),
         hooks: Arc::new(hooks),
+        data_plane: Default::default(),
     })
 }
 

@@ -114,6 +114,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let tls = crate::tls::server_config(&emulator, &[crate::tls::ALPN_MQTT])?;
     let https = crate::tls::server_config(&emulator, &[crate::tls::ALPN_HTTP1])?;
     let broker = crate::mqtt::Broker::new(emulator.clone());
+    broker.install_data_plane();
     let mut tasks = vec![
         tokio::spawn(forward_registry_events(
             emulator.registry.subscribe(),

@@ -1,7 +1,7 @@
 //! The one value every front end receives: registry, PKI, identity and configuration.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -53,4 +53,58 @@ pub struct Emulator {
     pub root_ca_path: Arc<PathBuf>,
     /// Local stand-ins for pre-provisioning hook Lambdas.
     pub hooks: Arc<HookBindings>,
+    /// The broker side of iot-data (Publish, DeleteConnection), installed at startup.
+    pub data_plane: DataPlaneSlot,
+}
+
+/// A message published over HTTP (iot-data Publish), with its MQTT 5 properties.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DataMessage {
+    pub topic: String,
+    pub payload: Vec<u8>,
+    /// 0 or 1.
+    pub qos: u8,
+    pub retain: bool,
+    pub user_properties: Vec<(String, String)>,
+    pub content_type: Option<String>,
+    pub response_topic: Option<String>,
+    pub correlation_data: Option<Vec<u8>>,
+    pub payload_format_utf8: Option<bool>,
+    /// Message Expiry Interval in seconds.
+    pub message_expiry: Option<u32>,
+}
+
+/// Why the broker refused a data-plane request (iot-data exception names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataPlaneError {
+    InvalidRequest(String),
+    Forbidden(String),
+    ResourceNotFound(String),
+    RequestEntityTooLarge(String),
+    InternalFailure(String),
+}
+
+/// What the control plane's iot-data routes need from the MQTT broker. The broker
+/// implements it (`mqtt::data_plane`); `api` only sees this trait.
+pub trait DataPlane: std::fmt::Debug + Send + Sync {
+    /// Publishes like an MQTT client would (retained ones stored or cleared first).
+    fn publish(&self, message: DataMessage) -> Result<(), DataPlaneError>;
+    /// DeleteConnection; `false` when `client_id` has neither connection nor session.
+    fn delete_connection(&self, client_id: &str, clean_session: bool, prevent_will: bool) -> bool;
+}
+
+/// Where the broker installs its [`DataPlane`] once it exists.
+#[derive(Clone, Debug, Default)]
+pub struct DataPlaneSlot(Arc<OnceLock<Arc<dyn DataPlane>>>);
+
+impl DataPlaneSlot {
+    /// Installs `plane`; a second install is ignored.
+    pub fn install(&self, plane: Arc<dyn DataPlane>) {
+        let _ = self.0.set(plane);
+    }
+
+    /// The installed data plane, if the broker is running.
+    pub fn get(&self) -> Option<&Arc<dyn DataPlane>> {
+        self.0.get()
+    }
 }

@@ -1,14 +1,17 @@
 //! The control plane: AWS IoT's rest-json API on axum, as the aws CLI and boto3 call it.
 //! One module per resource family; each handler is named after its AWS operation, calls
-//! the registry operation of the same name and serialises the reply.
+//! the registry operation of the same name and serialises the reply. iot-data
+//! ([`iot_data`]) shares the port; [`dispatch`] picks the service per request.
 
 pub mod admin;
 pub mod authorization;
 pub mod cas;
 pub mod certificates;
+pub mod dispatch;
 pub mod endpoint;
 pub mod error;
 pub mod extract;
+pub mod iot_data;
 pub mod policies;
 pub mod role_aliases;
 pub mod templates;
@@ -25,8 +28,17 @@ use tokio::sync::watch;
 
 use crate::state::Emulator;
 
-/// Every route of the control plane.
+/// Every route of the control plane and of iot-data, on one port.
 pub fn router(emulator: Emulator) -> Router {
+    let data = Router::new()
+        .merge(iot_data::routes())
+        .fallback(unknown_operation)
+        .with_state(emulator.clone());
+    dispatch::by_service(control_router(emulator), data)
+}
+
+/// Every route of the control plane (`iot`).
+fn control_router(emulator: Emulator) -> Router {
     Router::new()
         .merge(certificates::routes())
         .merge(cas::routes())

@@ -9,6 +9,7 @@
 //!   registry, converted by [`message`]); [`persist`]: when sessions persist and expire;
 //!   [`topic`]: topic and filter rules and matching.
 //! - [`inflight`]: the outbound QoS 1 window; [`events`]: lifecycle events.
+//! - [`data_plane`]: iot-data Publish and DeleteConnection, for the control plane.
 //! - [`reserved`]: the `$aws/...` topics the broker answers itself; [`fleet`]: the fleet
 //!   provisioning handlers behind them; [`registry_events`]: reactions to registry changes.
 
@@ -18,6 +19,7 @@ pub mod codec;
 /// provider.
 pub use crate::identity as auth;
 pub mod connection;
+pub mod data_plane;
 pub mod dispatch;
 pub mod events;
 pub mod fleet;
