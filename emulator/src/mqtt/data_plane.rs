@@ -73,6 +73,10 @@ fn check_publish(message: &DataMessage) -> Result<(), DataPlaneError> {
         let text = "The payload exceeds the maximum message size of 128 KB";
         return Err(DataPlaneError::RequestEntityTooLarge(text.into()));
     }
+    let response_topic = message.response_topic.as_deref();
+    if response_topic.is_some_and(|t| topic::validate_topic_name(t).is_err()) {
+        return invalid("The response topic must be a valid topic name without wildcards");
+    }
     if message.qos > 1 {
         return invalid("QoS must be 0 or 1");
     }

@@ -41,14 +41,14 @@ def mqtt_args():
 class Device:
     """A paho MQTT 5 client that records what it receives and how it was disconnected."""
 
-    def __init__(self, client_id, will=None, persistent=False):
+    def __init__(self, client_id, will=None, persistent=False, v311=False):
         host, port, ca, cert, key = mqtt_args()
         self.received, self.got = [], threading.Condition()
         self.connected, self.gone = threading.Event(), threading.Event()
         self.subscribed = threading.Event()
         self.disconnect_reason = None
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
-                        protocol=mqtt.MQTTv5)
+                        protocol=mqtt.MQTTv311 if v311 else mqtt.MQTTv5)
         c.tls_set(ca_certs=ca, certfile=cert, keyfile=key)
         c.reconnect_delay_set(min_delay=120, max_delay=240)
         if will:
@@ -61,7 +61,10 @@ class Device:
         if persistent:
             props = Properties(PacketTypes.CONNECT)
             props.SessionExpiryInterval = 3600
-        c.connect(host, port, keepalive=30, clean_start=not persistent, properties=props)
+        if v311:
+            c.connect(host, port, keepalive=30)
+        else:
+            c.connect(host, port, keepalive=30, clean_start=not persistent, properties=props)
         c.loop_start()
         assert self.connected.wait(TIMEOUT), f"{client_id} did not connect"
         self.client = c
@@ -202,6 +205,11 @@ def delete():
         raise AssertionError("the persistent session outlived cleanSession=true")
     except ex.ResourceNotFoundException:
         ok("cleanSession=true on a live connection ends its persistent session")
+    old = Device("old", v311=True)
+    data.delete_connection(clientId="old")
+    assert old.gone.wait(TIMEOUT), "the MQTT 3.1.1 client was not disconnected"
+    wait_offline("old")
+    ok("an MQTT 3.1.1 paho client is disconnected")
     watcher.close()
 
 
@@ -230,6 +238,8 @@ def errors():
            payloadFormatIndicator="UTF8_DATA")
     expect(ex.InvalidRequestException, raw.publish, topic="a", payload=b"x",
            correlationData="not base64!")
+    expect(ex.InvalidRequestException, raw.publish, topic="a", payload=b"x",
+           responseTopic="reply/#")
     expect(ex.ForbiddenException, raw.publish, topic="$aws/certificates/create/json",
            payload=b"{}")
     expect(ex.InvalidRequestException, raw.list_retained_messages, maxResults=500)
