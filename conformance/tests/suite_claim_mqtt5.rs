@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use aws_sdk_iot::types::ProvisioningHook;
 use conformance::case::fixture_for;
 use conformance::target::{ALLOWING_HOOK_ARN, REFUSING_HOOK_ARN};
-use conformance::{expect, Case};
+use conformance::{expect, Case, TargetKind};
 use iot_device_client::mqtt::{Connection, Qos};
 use iot_device_client::provision::Provisioner;
 use iot_device_client::tls::Identity;
@@ -74,8 +74,14 @@ async fn provision(
     Identity,
     iot_device_client::Result<iot_device_client::wire::RegisterThingResponse>,
 ) {
-    let client_id = format!("Claim_{serial}");
-    let mut connection = Connection::connect(&case.mqtt(&client_id, claim))
+    let mut mqtt = case.mqtt(&format!("Claim_{serial}"), claim);
+    // S1's awscrt client uses port 443 with ALPN x-amzn-mqtt-ca; an emulator takes the
+    // same ALPN on its MQTT port.
+    mqtt.alpn = true;
+    if case.target.kind == TargetKind::Aws {
+        mqtt.port = 443;
+    }
+    let mut connection = Connection::connect(&mqtt)
         .await
         .expect("the claim connects as Claim_*");
     let mut api = Provisioner::new(&mut connection, Format::Json);

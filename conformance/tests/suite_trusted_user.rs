@@ -12,7 +12,7 @@ use conformance::{expect, Case, TargetKind};
 use iot_device_client::mqtt::{Connection, Qos};
 use iot_device_client::provision::Provisioner;
 use iot_device_client::tls::Identity;
-use iot_device_client::wire::Format;
+use iot_device_client::wire::{CreateKeysAndCertificateResponse, Format, RegisterThingResponse};
 use iot_device_client::ClientError;
 use serde_json::{json, Value};
 
@@ -43,55 +43,40 @@ async fn s5_admin(case: &mut Case) -> (String, Identity, Value) {
     (template, identity, doc)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn s5_trusted_user_claim_provisions_with_mapped_device_configuration() {
-    let Some(mut case) = Case::start_with(|config| config.seed = Some(5)).await else {
-        return;
-    };
-    let (template, claim, claim_doc) = s5_admin(&mut case).await;
-    expect::string_where(
-        &claim_doc,
-        "$.certificateId",
-        "a certificate id",
-        expect::is_certificate_id,
-    );
-    let serial = case.name("1");
-    let mut connection = Connection::connect(&case.mqtt(&case.name("trusted-user-device"), claim))
+/// The device side with the temporary certificate: CreateKeysAndCertificate, then
+/// RegisterThing `{SerialNumber, DeviceLocation}`; the new certificate is tracked.
+async fn provision(
+    case: &mut Case,
+    (template, claim): (&str, Identity),
+    serial: &str,
+    location: &str,
+) -> (
+    CreateKeysAndCertificateResponse,
+    Result<RegisterThingResponse, ClientError>,
+) {
+    let mqtt = case.mqtt(&case.name("trusted-user-device"), claim);
+    let mut connection = Connection::connect(&mqtt)
         .await
         .expect("the temporary certificate connects");
     let mut api = Provisioner::new(&mut connection, Format::Json);
     let created = api.create_keys_and_certificate().await.expect("accepted");
     case.track_certificate(&created.certificate_id);
     let parameters = BTreeMap::from([
-        ("SerialNumber".to_string(), serial.clone()),
-        ("DeviceLocation".to_string(), "Seattle".to_string()),
+        ("SerialNumber".to_string(), serial.to_string()),
+        ("DeviceLocation".to_string(), location.to_string()),
     ]);
-    let registered = api
-        .register_thing(
-            &template,
-            &created.certificate_ownership_token,
-            Some(parameters),
-        )
-        .await;
+    let token = &created.certificate_ownership_token;
+    let registered = api.register_thing(template, token, Some(parameters)).await;
     connection.disconnect().await;
-    let thing = format!("ThingPrefix_{serial}");
-    case.track_provisioned_thing(&thing).await;
-    let doc = serde_json::to_value(registered.expect("RegisterThing accepted")).unwrap();
-    expect::equals(&doc, "$.thingName", json!(thing));
-    expect::equals(
-        &doc,
-        "$.deviceConfiguration.LocationUrl",
-        json!("https://example.aws"),
-    );
-    expect::equals(
-        &doc,
-        "$.deviceConfiguration.FallbackUrl",
-        json!("https://www.example.com/test-site"),
-    );
+    (created, registered)
+}
+
+/// The thing as DescribeThing shows it, as JSON.
+async fn describe(case: &Case, thing: &str) -> Value {
     let described = case
         .iot
         .describe_thing()
-        .thing_name(&thing)
+        .thing_name(thing)
         .send()
         .await
         .expect("DescribeThing");
@@ -101,7 +86,31 @@ async fn s5_trusted_user_claim_provisions_with_mapped_device_configuration() {
         .unwrap_or_default()
         .into_iter()
         .collect();
-    assert_eq!(attributes.get("version").map(String::as_str), Some("v1"));
+    json!({"thingName": described.thing_name(), "thingId": described.thing_id(),
+           "thingArn": described.thing_arn(), "attributes": attributes,
+           "version": described.version()})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s5_trusted_user_claim_provisions_with_mapped_device_configuration() {
+    let Some(mut case) = Case::start_with(|config| config.seed = Some(5)).await else {
+        return;
+    };
+    let (template, claim, claim_doc) = s5_admin(&mut case).await;
+    let id = "a certificate id";
+    expect::string_where(&claim_doc, "$.certificateId", id, expect::is_certificate_id);
+    let serial = case.name("1");
+    let (created, registered) = provision(&mut case, (&template, claim), &serial, "Seattle").await;
+    let thing = format!("ThingPrefix_{serial}");
+    case.track_provisioned_thing(&thing).await;
+    let doc = serde_json::to_value(registered.expect("RegisterThing accepted")).unwrap();
+    expect::equals(&doc, "$.thingName", json!(thing));
+    let url = json!("https://example.aws");
+    expect::equals(&doc, "$.deviceConfiguration.LocationUrl", url);
+    let fallback = json!("https://www.example.com/test-site");
+    expect::equals(&doc, "$.deviceConfiguration.FallbackUrl", fallback);
+    let described = describe(&case, &thing).await;
+    expect::equals(&described, "$.attributes.version", json!("v1"));
 
     // The device connects with its new certificate (the template's inline policy).
     let identity = Identity {
@@ -111,8 +120,9 @@ async fn s5_trusted_user_claim_provisions_with_mapped_device_configuration() {
     let mut device = Connection::connect(&case.mqtt(&thing, identity))
         .await
         .expect("connects");
+    let hello = format!("{thing}/hello");
     device
-        .publish(&format!("{thing}/hello"), b"{}".to_vec(), Qos::AtLeastOnce)
+        .publish(&hello, b"{}".to_vec(), Qos::AtLeastOnce)
         .await
         .expect("publishes");
     device.disconnect().await;
@@ -122,9 +132,7 @@ async fn s5_trusted_user_claim_provisions_with_mapped_device_configuration() {
             "claim": claim_doc,
             "createKeysAndCertificate": {"certificateId": created.certificate_id},
             "registerThing": doc,
-            "thing": {"thingName": described.thing_name(), "thingId": described.thing_id(),
-                      "thingArn": described.thing_arn(), "attributes": attributes,
-                      "version": described.version()},
+            "thing": described,
         });
         insta::assert_json_snapshot!("s5_trusted_user_seeded", snapshot);
     }
@@ -138,24 +146,7 @@ async fn a_location_missing_from_the_mapping_is_rejected_and_creates_nothing() {
     };
     let (template, claim, _) = s5_admin(&mut case).await;
     let serial = case.name("2");
-    let mut connection = Connection::connect(&case.mqtt(&case.name("trusted-user-device"), claim))
-        .await
-        .expect("the temporary certificate connects");
-    let mut api = Provisioner::new(&mut connection, Format::Json);
-    let created = api.create_keys_and_certificate().await.expect("accepted");
-    case.track_certificate(&created.certificate_id);
-    let parameters = BTreeMap::from([
-        ("SerialNumber".to_string(), serial.clone()),
-        ("DeviceLocation".to_string(), "Atlantis".to_string()),
-    ]);
-    let registered = api
-        .register_thing(
-            &template,
-            &created.certificate_ownership_token,
-            Some(parameters),
-        )
-        .await;
-    connection.disconnect().await;
+    let (_, registered) = provision(&mut case, (&template, claim), &serial, "Atlantis").await;
     assert!(
         matches!(
             registered,
