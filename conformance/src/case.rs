@@ -10,7 +10,7 @@ use crate::control;
 use crate::target::Target;
 
 /// Something to delete at the end, newest first.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Created {
     Policy(String),
     Template(String),
@@ -189,10 +189,13 @@ impl Case {
         self.created.push(Created::Thing(thing.to_string()));
     }
 
-    /// Detaches, deactivates and deletes a certificate at teardown.
+    /// Detaches, deactivates and deletes a certificate at teardown (once, however
+    /// often it is tracked).
     pub fn track_certificate(&mut self, certificate_id: &str) {
-        self.created
-            .push(Created::Certificate(certificate_id.to_string()));
+        let item = Created::Certificate(certificate_id.to_string());
+        if !self.created.contains(&item) {
+            self.created.push(item);
+        }
     }
 
     /// Tears down everything the case created (newest first), then stops the target.
