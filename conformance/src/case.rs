@@ -10,12 +10,15 @@ use crate::control;
 use crate::target::Target;
 
 /// Something to delete at the end, newest first.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Created {
     Policy(String),
     Template(String),
     Thing(String),
     Certificate(String),
+    CaCertificate(String),
+    ThingGroup(String),
+    RoleAlias(String),
 }
 
 /// A certificate the control plane made, with its key.
@@ -36,8 +39,18 @@ pub struct Case {
 
 impl Case {
     /// The target from the environment, or `None` when the case is skipped.
+    /// In process, the emulator is shared by the test binary's cases.
     pub async fn start() -> Option<Case> {
-        let mut target = Target::from_env().await?;
+        Self::begin(Target::from_env().await?).await
+    }
+
+    /// As [`Case::start`], but in process on a fresh emulator of the case's own, whose
+    /// configuration `configure` adjusts (a seed, hook bindings); other targets ignore it.
+    pub async fn start_with(configure: impl FnOnce(&mut iot_emulator::Config)) -> Option<Case> {
+        Self::begin(Target::from_env_with(configure).await?).await
+    }
+
+    async fn begin(mut target: Target) -> Option<Case> {
         let iot = control::client(&target);
         control::resolve_endpoints(&mut target, &iot).await;
         let scratch = tempfile::tempdir().expect("scratch directory");
@@ -166,15 +179,23 @@ impl Case {
         }
     }
 
+    /// Deletes the provisioning template `name` at teardown.
+    pub fn track_template(&mut self, name: &str) {
+        self.created.push(Created::Template(name.to_string()));
+    }
+
     /// Deletes `thing` (after detaching its principals) at teardown.
     pub fn track_thing(&mut self, thing: &str) {
         self.created.push(Created::Thing(thing.to_string()));
     }
 
-    /// Detaches, deactivates and deletes a certificate at teardown.
+    /// Detaches, deactivates and deletes a certificate at teardown (once, however
+    /// often it is tracked).
     pub fn track_certificate(&mut self, certificate_id: &str) {
-        self.created
-            .push(Created::Certificate(certificate_id.to_string()));
+        let item = Created::Certificate(certificate_id.to_string());
+        if !self.created.contains(&item) {
+            self.created.push(item);
+        }
     }
 
     /// Tears down everything the case created (newest first), then stops the target.
@@ -189,6 +210,12 @@ impl Case {
     }
 }
 
+/// The text of `fixtures/<rel>` with the fixtures' example ARN prefix
+/// (`arn:aws:iot:us-east-1:123456789012:`) replaced by `target`'s.
+pub fn fixture_for(target: &Target, rel: &str) -> String {
+    fixture(rel).replace("arn:aws:iot:us-east-1:123456789012:", &target.iot_arn(""))
+}
+
 /// The text of `fixtures/<rel>` in the repository.
 pub fn fixture(rel: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -197,4 +224,6 @@ pub fn fixture(rel: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
+mod registry;
+pub use registry::AutoRegistration;
 mod teardown;

@@ -42,9 +42,57 @@ pub struct Target {
     pub credentials_url: Option<String>,
     /// The role templates name in `provisioningRoleArn`.
     pub provisioning_role_arn: String,
+    /// The account in ARNs (AWS: the provisioning role's account).
+    pub account_id: String,
     /// Prefix for every resource a case creates; empty in process.
     pub prefix: String,
     running: Option<iot_emulator::Running>,
+    shared: bool,
+}
+
+/// A pre-provisioning hook ARN the shared in-process emulator binds to a command that
+/// allows provisioning (a stand-in for a Lambda; other targets would need a real one).
+pub const ALLOWING_HOOK_ARN: &str =
+    "arn:aws:lambda:us-east-1:123456789012:function:conformance-allow";
+/// As [`ALLOWING_HOOK_ARN`], bound to a command that refuses.
+pub const REFUSING_HOOK_ARN: &str =
+    "arn:aws:lambda:us-east-1:123456789012:function:conformance-refuse";
+
+/// The configuration of the shared in-process emulator: ports 0, in memory, and the two
+/// hooks above bound.
+fn shared_config() -> iot_emulator::Config {
+    let mut config = iot_emulator::Config::for_tests();
+    config.hooks = vec![
+        format!(r#"{ALLOWING_HOOK_ARN}=echo '{{"allowProvisioning": true}}'"#),
+        format!(r#"{REFUSING_HOOK_ARN}=echo '{{"allowProvisioning": false}}'"#),
+    ];
+    config
+}
+
+/// The ready information of this process's shared in-process emulator, started on
+/// first use on a runtime of its own (each `#[tokio::test]` has a runtime that ends
+/// with the test) and left running until the process exits.
+fn shared_ready() -> &'static Value {
+    static READY: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    READY.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime for the shared emulator");
+            runtime.block_on(async move {
+                let running = iot_emulator::start(shared_config())
+                    .await
+                    .expect("the in-process emulator starts");
+                let ready = serde_json::to_value(&running.ready).expect("ready info is JSON");
+                let _ = tx.send(ready);
+                std::future::pending::<()>().await;
+            });
+        });
+        rx.recv().expect("the shared emulator started")
+    })
 }
 
 const DUMMY_ROLE: &str = "arn:aws:iam::123456789012:role/ConformanceProvisioning";
@@ -80,19 +128,51 @@ fn unique_prefix() -> String {
 }
 
 impl Target {
-    /// The target the environment asks for, or `None` (with a message) to skip.
+    /// The target the environment asks for, or `None` (with a message) to skip. The
+    /// in-process emulator is one per test binary, shared by its cases (each with its
+    /// own name prefix, as against an external emulator).
     pub async fn from_env() -> Option<Target> {
         match env("CONFORMANCE_TARGET").as_deref() {
-            None | Some("emulator") => Some(Self::in_process().await),
-            Some("external") => Some(Self::external()),
-            Some("aws") => Self::aws(),
-            Some(other) => panic!("CONFORMANCE_TARGET={other:?}: use emulator, external or aws"),
+            None | Some("emulator") => {
+                let mut target = Self::from_ready(shared_ready(), TargetKind::Emulator);
+                target.shared = true;
+                Some(target)
+            }
+            other => Self::elsewhere(other),
         }
     }
 
-    /// A fresh in-process emulator on ephemeral ports.
-    pub async fn in_process() -> Target {
-        let running = iot_emulator::start(iot_emulator::Config::for_tests())
+    /// As [`Target::from_env`], but in process a fresh emulator of its own whose
+    /// configuration `configure` adjusts (a seed, hook bindings), with bare names.
+    pub async fn from_env_with(
+        configure: impl FnOnce(&mut iot_emulator::Config),
+    ) -> Option<Target> {
+        match env("CONFORMANCE_TARGET").as_deref() {
+            None | Some("emulator") => {
+                let mut config = iot_emulator::Config::for_tests();
+                configure(&mut config);
+                Some(Self::in_process(config).await)
+            }
+            other => Self::elsewhere(other),
+        }
+    }
+
+    fn elsewhere(kind: Option<&str>) -> Option<Target> {
+        match kind {
+            Some("external") => Some(Self::external()),
+            Some("aws") => Self::aws(),
+            other => panic!("CONFORMANCE_TARGET={other:?}: use emulator, external or aws"),
+        }
+    }
+
+    /// Whether the target is the in-process emulator shared by this binary's cases.
+    pub fn is_shared(&self) -> bool {
+        self.shared
+    }
+
+    /// A fresh in-process emulator (ports 0 in `config`).
+    pub async fn in_process(config: iot_emulator::Config) -> Target {
+        let running = iot_emulator::start(config)
             .await
             .expect("the in-process emulator starts");
         let ready = serde_json::to_value(&running.ready).expect("ready info is JSON");
@@ -122,6 +202,7 @@ impl Target {
             "root_ca_path": need("IOT_EMULATOR_ROOT_CA"),
             "credentials_url": need("IOT_EMULATOR_CREDENTIALS_URL"),
             "region": env("AWS_REGION").unwrap_or_else(|| "us-east-1".into()),
+            "account_id": env("IOT_EMULATOR_ACCOUNT_ID").unwrap_or_else(|| "123456789012".into()),
         });
         Self::from_ready(&ready, TargetKind::External)
     }
@@ -149,8 +230,13 @@ impl Target {
             credentials_url: Some(text("credentials_url")),
             provisioning_role_arn: env("CONFORMANCE_PROVISIONING_ROLE_ARN")
                 .unwrap_or_else(|| DUMMY_ROLE.into()),
+            account_id: ready["account_id"]
+                .as_str()
+                .unwrap_or("123456789012")
+                .to_string(),
             prefix: unique_prefix(),
             running: None,
+            shared: false,
         }
     }
 
@@ -187,15 +273,22 @@ impl Target {
             mqtt_port: 8883,
             ca_pem: read_ca(Path::new(&ca)),
             credentials_url: None,
+            account_id: role.split(':').nth(4).unwrap_or_default().to_string(),
             provisioning_role_arn: role,
             prefix: unique_prefix(),
             running: None,
+            shared: false,
         })
     }
 
     /// `base` as this target names it: bare in process, prefixed elsewhere.
     pub fn name(&self, base: &str) -> String {
         format!("{}{base}", self.prefix)
+    }
+
+    /// `arn:aws:iot:<region>:<account>:<resource>`.
+    pub fn iot_arn(&self, resource: &str) -> String {
+        format!("arn:aws:iot:{}:{}:{resource}", self.region, self.account_id)
     }
 
     /// Stops an in-process emulator.

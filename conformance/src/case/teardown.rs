@@ -1,7 +1,7 @@
 //! Deleting what a case created, in the order AWS insists on: detach, deactivate,
 //! delete.
 
-use aws_sdk_iot::types::CertificateStatus;
+use aws_sdk_iot::types::{AutoRegistrationStatus, CaCertificateStatus, CertificateStatus};
 use aws_sdk_iot::Client;
 
 use super::Created;
@@ -24,7 +24,40 @@ pub(super) async fn remove(iot: &Client, item: &Created) -> Outcome {
             .map_err(text),
         Created::Thing(name) => thing(iot, name).await,
         Created::Certificate(id) => certificate(iot, id).await,
+        Created::CaCertificate(id) => ca_certificate(iot, id).await,
+        Created::ThingGroup(name) => iot
+            .delete_thing_group()
+            .thing_group_name(name)
+            .send()
+            .await
+            .map(drop)
+            .map_err(text),
+        Created::RoleAlias(name) => iot
+            .delete_role_alias()
+            .role_alias(name)
+            .send()
+            .await
+            .map(drop)
+            .map_err(text),
     }
+}
+
+/// As S2's teardown: auto-registration off and removed, INACTIVE, then deleted.
+async fn ca_certificate(iot: &Client, id: &str) -> Outcome {
+    iot.update_ca_certificate()
+        .certificate_id(id)
+        .new_status(CaCertificateStatus::Inactive)
+        .new_auto_registration_status(AutoRegistrationStatus::Disable)
+        .remove_auto_registration(true)
+        .send()
+        .await
+        .map_err(text)?;
+    iot.delete_ca_certificate()
+        .certificate_id(id)
+        .send()
+        .await
+        .map(drop)
+        .map_err(text)
 }
 
 async fn policy(iot: &Client, name: &str) -> Outcome {

@@ -1,0 +1,193 @@
+//! Case helpers for the JIT and credentials scenarios: CA registration with a
+//! verification certificate, thing groups, role aliases, and what JITP made.
+
+use aws_sdk_iot::types::{AutoRegistrationStatus, RegistrationConfig};
+
+use super::{Case, Created};
+
+/// How a registered CA provisions the certificates it signed.
+#[derive(Debug, Clone, Default)]
+pub enum AutoRegistration {
+    /// Auto-registration off.
+    #[default]
+    Off,
+    /// JITR: on, without a template; certificates land PENDING_ACTIVATION.
+    Jitr,
+    /// JITP with an inline template body (S3's `--registration-config file://...`).
+    TemplateBody(String),
+}
+
+impl Case {
+    /// GetRegistrationCode, a verification certificate (CN = the code) signed by `ca`,
+    /// then RegisterCACertificate `--set-as-active`; returns the CA's certificate id.
+    /// The CA is deactivated and deleted at teardown.
+    pub async fn register_ca(&mut self, ca: &test_pki::Ca, auto: AutoRegistration) -> String {
+        let code = self
+            .iot
+            .get_registration_code()
+            .send()
+            .await
+            .expect("GetRegistrationCode")
+            .registration_code
+            .expect("registrationCode");
+        let verification = ca.verification(&code).expect("verification certificate");
+        let mut request = self
+            .iot
+            .register_ca_certificate()
+            .ca_certificate(&ca.issued.cert_pem)
+            .verification_certificate(&verification.cert_pem)
+            .set_as_active(true)
+            .allow_auto_registration(!matches!(auto, AutoRegistration::Off));
+        if let AutoRegistration::TemplateBody(body) = auto {
+            let config = RegistrationConfig::builder()
+                .template_body(body)
+                .role_arn(&self.target.provisioning_role_arn)
+                .build();
+            request = request.registration_config(config);
+        }
+        let id = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("RegisterCACertificate: {e:?}"))
+            .certificate_id
+            .expect("certificateId");
+        self.created.push(Created::CaCertificate(id.clone()));
+        id
+    }
+
+    /// UpdateCACertificate: auto-registration on, with the JITP template `template`.
+    pub async fn enable_jitp(&self, ca_id: &str, template: &str) {
+        let config = RegistrationConfig::builder()
+            .template_name(template)
+            .build();
+        self.iot
+            .update_ca_certificate()
+            .certificate_id(ca_id)
+            .new_auto_registration_status(AutoRegistrationStatus::Enable)
+            .registration_config(config)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("UpdateCACertificate: {e:?}"));
+    }
+
+    /// CreateProvisioningTemplate `--type JITP` (enabled) named `name(base)`.
+    pub async fn create_jitp_template(&mut self, base: &str, body: &str) -> String {
+        let name = self.name(base);
+        self.iot
+            .create_provisioning_template()
+            .template_name(&name)
+            .r#type(aws_sdk_iot::types::TemplateType::Jitp)
+            .template_body(body)
+            .provisioning_role_arn(&self.target.provisioning_role_arn)
+            .enabled(true)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateProvisioningTemplate {name}: {e:?}"));
+        self.created.push(Created::Template(name.clone()));
+        name
+    }
+
+    /// CreateThingGroup named `name(base)`; returns its name and ARN.
+    pub async fn create_thing_group(&mut self, base: &str) -> (String, String) {
+        let name = self.name(base);
+        let out = self
+            .iot
+            .create_thing_group()
+            .thing_group_name(&name)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateThingGroup {name}: {e:?}"));
+        self.created.push(Created::ThingGroup(name.clone()));
+        (name, out.thing_group_arn.expect("thingGroupArn"))
+    }
+
+    /// CreateRoleAlias named `name(base)` for `role_arn`; returns its name and ARN.
+    pub async fn create_role_alias(&mut self, base: &str, role_arn: &str) -> (String, String) {
+        let name = self.name(base);
+        let out = self
+            .iot
+            .create_role_alias()
+            .role_alias(&name)
+            .role_arn(role_arn)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateRoleAlias {name}: {e:?}"));
+        self.created.push(Created::RoleAlias(name.clone()));
+        (name, out.role_alias_arn.expect("roleAliasArn"))
+    }
+
+    /// AttachPolicy `policy` to `target` (a certificate or thing group ARN).
+    pub async fn attach_policy(&self, policy: &str, target: &str) {
+        self.iot
+            .attach_policy()
+            .policy_name(policy)
+            .target(target)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("AttachPolicy {policy} to {target}: {e:?}"));
+    }
+
+    /// The certificate ids attached to `thing`, each tracked for teardown with the
+    /// thing (what JITP or a provisioning template created).
+    pub async fn track_provisioned_thing(&mut self, thing: &str) -> Vec<String> {
+        let principals = self
+            .iot
+            .list_thing_principals()
+            .thing_name(thing)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("ListThingPrincipals {thing}: {e:?}"));
+        let ids: Vec<String> = principals
+            .principals()
+            .iter()
+            .filter_map(|arn| arn.rsplit_once("cert/").map(|(_, id)| id.to_string()))
+            .collect();
+        for id in &ids {
+            self.track_template_policies(id).await;
+            self.track_certificate(id);
+        }
+        self.track_thing(thing);
+        ids
+    }
+
+    /// Tracks the policies attached to a certificate that this case did not create
+    /// itself (a template's inline `PolicyDocument` makes one with a generated name).
+    async fn track_template_policies(&mut self, certificate_id: &str) {
+        let arn = self.target.iot_arn(&format!("cert/{certificate_id}"));
+        let attached = self
+            .iot
+            .list_attached_policies()
+            .target(&arn)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("ListAttachedPolicies {arn}: {e:?}"));
+        for name in attached.policies().iter().filter_map(|p| p.policy_name()) {
+            let ours = self
+                .created
+                .iter()
+                .any(|c| matches!(c, Created::Policy(p) if p == name));
+            if !ours {
+                self.created.push(Created::Policy(name.to_string()));
+            }
+        }
+    }
+
+    /// The role the credentials provider assumes: `CONFORMANCE_CREDENTIALS_ROLE_ARN`
+    /// (a role trusting `credentials.iot.amazonaws.com`), a dummy one on an emulator;
+    /// `None` (with the reason printed) against AWS without it.
+    pub fn credentials_role_arn(&self) -> Option<String> {
+        if let Ok(arn) = std::env::var("CONFORMANCE_CREDENTIALS_ROLE_ARN") {
+            return Some(arn);
+        }
+        if self.target.kind == crate::TargetKind::Aws {
+            eprintln!(
+                "conformance: SKIPPED against aws: CONFORMANCE_CREDENTIALS_ROLE_ARN (a role trusting credentials.iot.amazonaws.com) is not set"
+            );
+            return None;
+        }
+        Some(format!(
+            "arn:aws:iam::{}:role/ConformanceDeviceRole",
+            self.target.account_id
+        ))
+    }
+}
