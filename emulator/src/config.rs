@@ -131,15 +131,24 @@ impl Config {
         if self.in_memory {
             return None;
         }
-        if let Some(dir) = &self.data_dir {
-            return Some(dir.clone());
-        }
-        let base = std::env::var_os("XDG_DATA_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
-        Some(match base {
-            Some(base) => base.join("iot-emulator"),
-            None => PathBuf::from(".iot-emulator"),
-        })
+        let dir = self.data_dir.clone().unwrap_or_else(default_data_dir);
+        Some(absolute(dir))
     }
+}
+
+/// `$XDG_DATA_HOME/iot-emulator`, else `~/.local/share/iot-emulator`.
+fn default_data_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
+    match base {
+        Some(base) => base.join("iot-emulator"),
+        None => PathBuf::from(".iot-emulator"),
+    }
+}
+
+/// The ready file and `env` hand paths under the data dir to clients that run elsewhere,
+/// so a relative directory is made absolute against the current one.
+fn absolute(dir: PathBuf) -> PathBuf {
+    std::path::absolute(&dir).unwrap_or(dir)
 }

@@ -5,7 +5,6 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 #[test]
-#[ignore = "emulator bug: with a relative --data-dir, root_ca_path and data_dir in the ready line stay relative"]
 fn a_relative_data_dir_gives_absolute_paths() {
     let cwd = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_iot-emulator"))
