@@ -10,6 +10,7 @@ pub mod endpoint;
 pub mod error;
 pub mod extract;
 pub mod policies;
+pub mod register_thing;
 pub mod role_aliases;
 pub mod templates;
 pub mod thing_groups;
@@ -36,6 +37,7 @@ pub fn router(emulator: Emulator) -> Router {
         .merge(policies::routes())
         .merge(authorization::routes())
         .merge(templates::routes())
+        .merge(register_thing::routes())
         .merge(role_aliases::routes())
         .merge(endpoint::routes())
         .merge(admin::routes())
