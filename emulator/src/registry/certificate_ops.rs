@@ -274,6 +274,8 @@ impl Registry {
     /// Control-plane RegisterThing: stores the certificate a template names by PEM (or
     /// one issued for its CSR, `issued`) as PENDING_ACTIVATION inside the caller's write,
     /// unless it exists already; applying the plan then sets its status. Returns its id.
+    /// A PEM no registered CA signed is taken as RegisterCertificateWithoutCA takes it
+    /// (AWS does not document this case).
     pub(crate) fn provision_certificate_tx(
         &self,
         inner: &mut Inner,
