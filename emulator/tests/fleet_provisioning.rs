@@ -5,21 +5,10 @@ mod common;
 mod fleet_support;
 
 use common::TestEmulator;
-use fleet_support::{claim_certificate, create_template, hex, provision, raw, Claim};
+use fleet_support::{
+    claim_certificate, create_template, hex, provision, raw, s1_admin, Claim, ALLOW, DENY, HOOK_ARN,
+};
 use serde_json::{json, Value};
-
-/// The pre-provisioning hook's Lambda in S1, and two stand-ins for it.
-const HOOK_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:OtameshiHook";
-const ALLOW: &str = r#"echo '{"allowProvisioning": true}'"#;
-const DENY: &str = r#"echo '{"allowProvisioning": false}'"#;
-
-/// S1's provisioned-device policy and its hooked template.
-async fn s1_admin(emu: &TestEmulator) {
-    let provisioned = "policies/s1-provisioned.json";
-    fleet_support::create_policy(emu, "OtameshiProvisionedPolicy", provisioned).await;
-    let template = "templates/s1-claim.json";
-    fleet_support::create_hooked_template(emu, "OtameshiClaimTemplate", template, HOOK_ARN).await;
-}
 
 /// S4's admin steps: the claim with its policy, thing type Bulb, the device policy and
 /// the template.
@@ -347,17 +336,6 @@ async fn a_hook_that_denies_rejects_and_creates_nothing() {
     emu.shutdown().await;
 }
 
-/// PEM blobs become a marker, so snapshots show the shape and the ids.
-fn redact(mut value: Value) -> Value {
-    for key in ["certificatePem", "privateKey"] {
-        if let Some(pem) = value.get(key).and_then(Value::as_str) {
-            let kind = pem.lines().next().unwrap_or("").to_string();
-            value[key] = json!(format!("[{kind}]"));
-        }
-    }
-    value
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn s4_payloads_and_registry_snapshot_in_seed_mode() {
     let emu = TestEmulator::seeded(4).await;
@@ -400,7 +378,7 @@ async fn s4_payloads_and_registry_snapshot_in_seed_mode() {
     insta::assert_json_snapshot!(
         "s4_fleet_provisioning",
         json!({
-            "accepted": {"create": redact(got["created"].clone()), "register": got["registered"]},
+            "accepted": {"create": fleet_support::redact(got["created"].clone()), "register": got["registered"]},
             "rejected": rejected["replies"],
             "registry": {
                 "thing": thing,

@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod iot_data;
 pub mod policies;
+pub mod register_thing;
 pub mod role_aliases;
 pub mod templates;
 pub mod thing_groups;
@@ -48,6 +49,7 @@ fn control_router(emulator: Emulator) -> Router {
         .merge(policies::routes())
         .merge(authorization::routes())
         .merge(templates::routes())
+        .merge(register_thing::routes())
         .merge(role_aliases::routes())
         .merge(endpoint::routes())
         .merge(admin::routes())

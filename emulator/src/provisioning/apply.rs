@@ -39,7 +39,11 @@ pub fn apply_tx(
     plan: &Plan,
     certificate_id: &str,
 ) -> IotResult<Applied> {
-    let current = provisionable(inner, plan, certificate_id)?;
+    // Control-plane RegisterThing may provision no certificate at all (an empty id).
+    let current = match (&plan.certificate, certificate_id) {
+        (None, "") => None,
+        _ => Some(provisionable(inner, plan, certificate_id)?),
+    };
     let account = registry.account();
     let cert_arn = account.cert_arn(certificate_id);
     let mut applied = Applied::default();
@@ -54,7 +58,7 @@ pub fn apply_tx(
         let arn = account.policy_arn(&policy.policy_name);
         applied.resource_arns.insert(policy.logical_id.clone(), arn);
     }
-    let Some(cert) = &plan.certificate else {
+    let (Some(cert), Some(current)) = (&plan.certificate, current) else {
         return Ok(applied);
     };
     for policy in &plan.policies {

@@ -271,6 +271,31 @@ impl Registry {
         })
     }
 
+    /// Control-plane RegisterThing: stores the certificate a template names by PEM (or
+    /// one issued for its CSR, `issued`) as PENDING_ACTIVATION inside the caller's write,
+    /// unless it exists already; applying the plan then sets its status. Returns its id.
+    /// A PEM no registered CA signed is taken as RegisterCertificateWithoutCA takes it
+    /// (AWS does not document this case).
+    pub(crate) fn provision_certificate_tx(
+        &self,
+        inner: &mut Inner,
+        tx: &mut Tx,
+        pem: &str,
+        issued: bool,
+    ) -> IotResult<String> {
+        let info = self.device_certificate(pem)?;
+        if inner.certificates.contains(&info.certificate_id) {
+            return Ok(info.certificate_id);
+        }
+        let mut new = NewCert::registered(pem, &info, CertStatus::PendingActivation);
+        if !issued {
+            let ca = signing_ca(inner, &info.der);
+            new.ca_certificate_id = ca.map(|ca| ca.certificate_id.clone());
+            new.certificate_mode = ca.map_or(CertificateMode::SniOnly, |ca| ca.certificate_mode);
+        }
+        Ok(self.insert_certificate(inner, tx, new)?.certificate_id)
+    }
+
     /// Parses a device certificate a client registers; it must be unexpired.
     fn device_certificate(&self, pem: &str) -> IotResult<CertInfo> {
         let info = parse::parse_certificate_pem(pem)

@@ -174,14 +174,48 @@ pub async fn provision(emu: &TestEmulator, claim: &Claim, options: Value) -> Val
     fleet_py("provision", with_connection(emu, claim, options)).await
 }
 
+/// Runs `fleet.py cbor` (Create* and RegisterThing on the CBOR topics) with the claim's
+/// connection filled in.
+pub async fn provision_cbor(emu: &TestEmulator, claim: &Claim, options: Value) -> Value {
+    fleet_py("cbor", with_connection(emu, claim, options)).await
+}
+
 /// Runs `fleet.py raw` with the claim's connection filled in.
 pub async fn raw(emu: &TestEmulator, claim: &Claim, options: Value) -> Value {
     fleet_py("raw", with_connection(emu, claim, options)).await
 }
 
+/// The pre-provisioning hook's Lambda in S1, and two stand-ins for it.
+pub const HOOK_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:OtameshiHook";
+pub const ALLOW: &str = r#"echo '{"allowProvisioning": true}'"#;
+pub const DENY: &str = r#"echo '{"allowProvisioning": false}'"#;
+
+/// S1's provisioned-device policy and its hooked template.
+pub async fn s1_admin(emu: &TestEmulator) {
+    let provisioned = "policies/s1-provisioned.json";
+    create_policy(emu, "OtameshiProvisionedPolicy", provisioned).await;
+    let template = "templates/s1-claim.json";
+    create_hooked_template(emu, "OtameshiClaimTemplate", template, HOOK_ARN).await;
+}
+
 /// A P-256 key and a CSR with subject `CN=<cn>`, written next to the claim.
 pub fn csr(claim: &Claim, cn: &str) -> (String, String) {
-    let key = rcgen::KeyPair::generate().expect("key");
+    csr_for_key(claim, cn, rcgen::KeyPair::generate().expect("key"))
+}
+
+/// [`csr`] with the committed key `fixtures/keys/fleet-device-p256.key`, so that the
+/// certificate a seeded emulator issues for it is the same on every run.
+pub fn fixed_key_csr(claim: &Claim, cn: &str) -> (String, String) {
+    let path = fixture("keys/fleet-device-p256.key");
+    let pem = std::fs::read_to_string(path.trim_start_matches("file://")).expect("fixture key");
+    csr_for_key(
+        claim,
+        cn,
+        rcgen::KeyPair::from_pem(&pem).expect("P-256 key"),
+    )
+}
+
+fn csr_for_key(claim: &Claim, cn: &str, key: rcgen::KeyPair) -> (String, String) {
     let mut params = rcgen::CertificateParams::default();
     params.distinguished_name = rcgen::DistinguishedName::new();
     params
@@ -213,4 +247,15 @@ pub fn cbor(value: &Value) -> Vec<u8> {
     let mut out = Vec::new();
     ciborium::ser::into_writer(value, &mut out).expect("cbor");
     out
+}
+
+/// PEM blobs become a marker, so snapshots show the shape and the ids.
+pub fn redact(mut value: Value) -> Value {
+    for key in ["certificatePem", "privateKey"] {
+        if let Some(pem) = value.get(key).and_then(Value::as_str) {
+            let kind = pem.lines().next().unwrap_or("").to_string();
+            value[key] = json!(format!("[{kind}]"));
+        }
+    }
+    value
 }

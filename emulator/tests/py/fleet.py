@@ -6,6 +6,9 @@ COMMAND:
              RegisterThing through awsiot.iotidentity.IotIdentityClientV2 (over the MQTT 5
              client or the MQTT 3.1.1 connection), then optionally reconnect with the new
              certificate as the thing.
+  cbor       the same flow on the CBOR topics with a plain MQTT 5 client (the SDK's
+             identity client speaks JSON only): Create* then RegisterThing, CBOR both ways,
+             then optionally the same reconnect.
   raw        publish one payload (hex) on a reserved topic with a plain MQTT 5 client,
              print the reply from /accepted or /rejected (JSON or CBOR decoded); an
              optional observer with another certificate subscribes to the same replies.
@@ -13,6 +16,7 @@ Prints one JSON object on stdout.
 """
 import json
 import os
+import queue
 import sys
 import threading
 from concurrent.futures import Future
@@ -129,6 +133,11 @@ def provision(o):
             client.stop()
         else:
             client.disconnect().result(TIMEOUT)
+    return reconnect(o, result)
+
+
+def reconnect(o, result):
+    """Saves the new certificate; with `reconnect`, connects with it as the thing."""
     cert, key = save(o, result["created"])
     if o.get("reconnect"):
         thing = result["registered"]["thingName"]
@@ -136,6 +145,53 @@ def provision(o):
         result["reconnected"] = True
         device.stop()
     return result
+
+
+def cbor_request(client, inbox, topic, body):
+    """Publishes `body` as CBOR on `topic`; returns (accepted?, decoded reply)."""
+    client.publish(mqtt5.PublishPacket(topic=topic, payload=cbor2.dumps(body),
+                                       qos=mqtt5.QoS.AT_LEAST_ONCE)).result(TIMEOUT)
+    reply_topic, reply = inbox.get(timeout=TIMEOUT)
+    return reply_topic == topic + "/accepted", reply
+
+
+def cbor_flow(o):
+    create_topic = ("$aws/certificates/create-from-csr/cbor" if o.get("csr")
+                    else "$aws/certificates/create/cbor")
+    provision_topic = f"$aws/provisioning-templates/{o['template']}/provision/cbor"
+    inbox = queue.Queue()
+
+    def on_publish(d):
+        p = d.publish_packet
+        inbox.put((p.topic, cbor2.loads(bytes(p.payload))))
+
+    client = mqtt5_connect(o, o["cert"], o["key"], o["client_id"], on_publish)
+    client.subscribe(mqtt5.SubscribePacket(subscriptions=[
+        mqtt5.Subscription(t + suffix, mqtt5.QoS.AT_LEAST_ONCE)
+        for t in (create_topic, provision_topic) for suffix in ("/accepted", "/rejected")
+    ])).result(TIMEOUT)
+    result = {}
+    try:
+        request = {}
+        if o.get("csr"):
+            with open(o["csr"]) as f:
+                request["certificateSigningRequest"] = f.read()
+        ok, body = cbor_request(client, inbox, create_topic, request)
+        if not ok:
+            result["rejected"] = dict(body, op="create")
+            return result
+        result["created"] = body
+        request = {"certificateOwnershipToken": body["certificateOwnershipToken"]}
+        if o.get("parameters"):
+            request["parameters"] = o["parameters"]
+        ok, body = cbor_request(client, inbox, provision_topic, request)
+        if not ok:
+            result["rejected"] = dict(body, op="register")
+            return result
+        result["registered"] = body
+    finally:
+        client.stop()
+    return reconnect(o, result)
 
 
 def decode(fmt, payload):
@@ -184,7 +240,7 @@ def main():
     if options.get("alpn"):
         force_alpn()
     try:
-        result = {"provision": provision, "raw": raw}[command](options)
+        result = {"provision": provision, "cbor": cbor_flow, "raw": raw}[command](options)
     except Exception as e:  # report, don't crash: the test asserts on the JSON
         result = {"exception": f"{type(e).__name__}: {e}"}
     print(json.dumps(result))
