@@ -1,13 +1,15 @@
 //! Outbound QoS 1 flow control of one connection: the unacknowledged deliveries by packet
-//! id (at most the Receive Maximum in flight), the queue behind them, and handing both
-//! back when the connection ends so a persistent session can redeliver them.
+//! id (at most the Receive Maximum in flight), the few queued behind them locally
+//! (retained messages and reserved-topic replies; routed messages wait in the session's
+//! queue in the router instead), and handing both back when the connection ends so a
+//! persistent session can redeliver them.
 
 use std::collections::VecDeque;
 
+use super::persist;
 use super::router::Delivery;
 
-/// QoS 1 deliveries held behind a full window before new ones are dropped (AWS documents
-/// no figure; this matches the per-connection delivery channel).
+/// Retained messages and replies held behind a full window before new ones are dropped.
 pub const MAX_PENDING: usize = 1000;
 
 /// The QoS 1 window of one connection.
@@ -35,6 +37,23 @@ impl Inflight {
     /// Whether a new QoS 1 delivery may be sent now (nothing queued ahead of it).
     pub fn has_room(&self) -> bool {
         self.unacked.len() < self.limit && self.pending.is_empty()
+    }
+
+    /// How many more QoS 1 deliveries may be sent now (none while some are queued here).
+    pub fn room(&self) -> usize {
+        if self.pending.is_empty() {
+            self.limit.saturating_sub(self.unacked.len())
+        } else {
+            0
+        }
+    }
+
+    /// Drops the unacknowledged deliveries past the redelivery window (one hour).
+    pub fn drop_stale(&mut self, now_ms: i64) {
+        self.unacked
+            .retain(|(_, d)| !persist::past_redelivery(d, now_ms));
+        self.pending
+            .retain(|d| !persist::past_redelivery(d, now_ms));
     }
 
     /// Queues a delivery behind the window; `false` when the queue is full and it is dropped.
@@ -121,6 +140,7 @@ mod tests {
             retain: false,
             dup: false,
             expires_at_ms: None,
+            routed_at_ms: 0,
         }
     }
 
@@ -165,6 +185,26 @@ mod tests {
         assert_eq!(w.start(delivery("b")), 1);
         w.last_id = 65534;
         assert_eq!(w.free_id(), 2, "65535 and 1 are still unacknowledged");
+    }
+
+    #[test]
+    fn room_counts_the_free_window_and_stale_messages_leave_it() {
+        let mut w = Inflight::new(3);
+        w.start(delivery("a"));
+        assert_eq!(w.room(), 2);
+        let mut late = delivery("b");
+        late.routed_at_ms = 10;
+        w.start(late);
+        w.drop_stale(persist::REDELIVERY_WINDOW_MS);
+        assert_eq!(
+            (w.unacked(), w.room()),
+            (1, 2),
+            "a is an hour old, b not yet"
+        );
+        w.drop_stale(persist::REDELIVERY_WINDOW_MS + 10);
+        assert_eq!(w.unacked(), 0);
+        w.queue(delivery("c"));
+        assert_eq!(w.room(), 0, "nothing passes what is queued here");
     }
 
     #[test]

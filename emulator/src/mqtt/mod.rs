@@ -116,13 +116,15 @@ impl Broker {
         self.shared.router.publish("", message)
     }
 
-    /// Ends expired offline sessions, purges expired retained messages and forgets old
-    /// lifecycle version numbers, all on the emulator clock.
+    /// Ends expired offline sessions, drops QoS 1 messages past the one-hour redelivery
+    /// window, purges expired retained messages and forgets old lifecycle version numbers,
+    /// all on the emulator clock.
     pub fn housekeeping(&self) {
         let expired = self.shared.router.expire_sessions();
         if !expired.is_empty() {
             tracing::debug!(?expired, "persistent sessions expired");
         }
+        self.shared.router.drop_stale();
         if let Err(e) = self.shared.emulator.registry.purge_expired_retained() {
             tracing::warn!(cause = %e.message, "purging expired retained messages failed");
         }
@@ -132,6 +134,12 @@ impl Broker {
     /// The filters a connected client is subscribed to, sorted.
     pub fn subscriptions(&self, client_id: &str) -> Vec<String> {
         self.shared.router.subscriptions(client_id)
+    }
+
+    /// How many QoS 1 messages wait in the session of `client_id` for room in its
+    /// connection's window (or for the client to come back).
+    pub fn queued_messages(&self, client_id: &str) -> usize {
+        self.shared.router.queued(client_id)
     }
 
     /// The client ids connected now, sorted.

@@ -1,16 +1,26 @@
 //! Sending PUBLISH to a client: Message Expiry counted down on the emulator clock, the
-//! QoS 1 window opened by PUBACK, and the replay of a resumed session's stored messages.
+//! QoS 1 window opened by PUBACK and filled from the session's queue in the router (a
+//! resumed session's stored messages first), the one-hour redelivery limit, and holding
+//! the PUBACK of an inbound PUBLISH while its subscribers' queues are full.
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::codec::{Packet, PublishPacket, QoS, V5};
+use super::codec::{Packet, PubAckPacket, PublishPacket, QoS, V5};
 use super::connection::{self, Connection};
-use super::dispatch::Exit;
-use super::message;
+use super::dispatch::{send, Exit};
 use super::router::Delivery;
 use super::session::Session;
+use super::{message, persist};
 
 type Step = Result<(), Exit>;
+
+/// An inbound QoS 1 PUBLISH, already routed, whose PUBACK waits until the queues of
+/// `sessions` are below their limit.
+#[derive(Debug)]
+pub struct Held {
+    packet_id: u16,
+    sessions: Vec<String>,
+}
 
 impl Session {
     /// Writes one PUBLISH now (QoS 1 ones enter the window). Expired messages, and ones
@@ -20,8 +30,12 @@ impl Session {
         conn: &mut Connection<S>,
         delivery: Delivery,
     ) -> Step {
+        let now = self.broker.now_ms();
+        if persist::past_redelivery(&delivery, now) {
+            return Ok(());
+        }
         let remaining = match delivery.expires_at_ms {
-            Some(at) => match message::remaining_seconds(at, self.broker.now_ms()) {
+            Some(at) => match message::remaining_seconds(at, now) {
                 Some(seconds) => Some(seconds),
                 None => return Ok(()),
             },
@@ -69,19 +83,75 @@ impl Session {
         while let Some(next) = self.inflight.next_ready() {
             self.transmit(conn, next).await?;
         }
-        Ok(())
+        self.pull(conn).await
     }
 
-    /// Sends the QoS 1 messages a resumed session stored while offline (unacknowledged
-    /// ones again with DUP), oldest first. AWS paces this at 10 messages per second; the
-    /// emulator sends them at once, still bounded by the QoS 1 window.
-    pub(super) async fn replay<S: AsyncRead + AsyncWrite + Unpin>(
+    /// Fills the QoS 1 window from the session's queue in the router, oldest first: on a
+    /// resumed session its stored messages (unacknowledged ones again with DUP). AWS paces
+    /// the replay at 10 messages per second; the emulator sends at once, within the window.
+    pub(super) async fn pull<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         conn: &mut Connection<S>,
     ) -> Step {
-        for delivery in std::mem::take(&mut self.replay) {
-            self.deliver(conn, delivery).await?;
+        let broker = self.broker.clone();
+        loop {
+            let room = self.inflight.room();
+            let batch = match room {
+                0 => return Ok(()),
+                _ => (broker.shared.router).take_queued(&self.client_id, self.conn_id, room),
+            };
+            if batch.is_empty() {
+                return Ok(());
+            }
+            for delivery in batch {
+                self.deliver(conn, delivery).await?;
+            }
         }
+    }
+
+    /// The session's queue has news, or the clock moved: messages unacknowledged for an
+    /// hour leave the window, then the window is filled again.
+    pub(super) async fn on_wake<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        conn: &mut Connection<S>,
+    ) -> Step {
+        self.inflight.drop_stale(self.broker.now_ms());
+        while let Some(next) = self.inflight.next_ready() {
+            self.transmit(conn, next).await?;
+        }
+        self.pull(conn).await
+    }
+
+    /// Holds the PUBACK of `packet_id` (and stops reading the client) until the queues of
+    /// `sessions` have room: the client's QoS 1 flow then backs up to its own window.
+    pub(super) fn hold(&mut self, packet_id: u16, sessions: Vec<String>) -> Step {
+        tracing::debug!(client_id = %self.client_id, ?sessions, "PUBACK held: queues full");
+        self.held = Some(Held {
+            packet_id,
+            sessions,
+        });
         Ok(())
+    }
+
+    /// Completes when the held PUBLISH may be acknowledged; never when none is held.
+    pub(super) async fn released(&self) {
+        match &self.held {
+            Some(held) => {
+                let router = &self.broker.shared.router;
+                router.wait_for_room(&held.sessions).await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Sends the held PUBACK; reading the client resumes.
+    pub(super) async fn release<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        conn: &mut Connection<S>,
+    ) -> Step {
+        match self.held.take() {
+            Some(held) => send(conn, &Packet::PubAck(PubAckPacket::new(held.packet_id))).await,
+            None => Ok(()),
+        }
     }
 }

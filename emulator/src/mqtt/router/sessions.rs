@@ -21,10 +21,9 @@ pub struct AttachRequest {
 pub struct Attached {
     /// The connection this one displaces (same client id); the caller disconnects it.
     pub displaced: Option<ClientHandle>,
-    /// CONNACK `sessionPresent`.
+    /// CONNACK `sessionPresent`; the connection then takes the session's queued QoS 1
+    /// messages with [`Router::take_queued`].
     pub session_present: bool,
-    /// QoS 1 messages stored for the session, to send now, oldest first.
-    pub replay: Vec<Delivery>,
     pub generation: u64,
     pub session_identifier: String,
 }
@@ -72,11 +71,9 @@ impl Router {
         });
         session.expiry_s = request.expiry_s;
         session.offline_since_ms = None;
-        let replay: Vec<Delivery> = session.queue.drain(..).collect();
         let attached = Attached {
             displaced,
             session_present,
-            replay,
             generation: session.generation,
             session_identifier: session.session_identifier.clone(),
         };
@@ -85,6 +82,9 @@ impl Router {
             session,
         };
         state.clients.insert(client_id.to_string(), client);
+        drop(state);
+        // A discarded session's queue, or a resumed one's lower limit: held publishers look.
+        self.wake_held();
         attached
     }
 
@@ -127,6 +127,8 @@ impl Router {
                 client.route(delivery);
             }
         }
+        drop(state);
+        self.wake_held();
     }
 
     /// Ends the offline sessions whose expiry has passed; returns their client ids.
@@ -142,6 +144,10 @@ impl Router {
         for id in &expired {
             state.clients.remove(id);
         }
+        drop(state);
+        if !expired.is_empty() {
+            self.wake_held();
+        }
         expired
     }
 
@@ -153,6 +159,9 @@ impl Router {
             .clients
             .get(client_id)
             .is_some_and(|c| c.handle.is_none());
-        offline && state.clients.remove(client_id).is_some()
+        let discarded = offline && state.clients.remove(client_id).is_some();
+        drop(state);
+        self.wake_held();
+        discarded
     }
 }
