@@ -344,6 +344,7 @@ impl Session {
         delivery: Delivery,
     ) -> Step {
         if !self.may_receive(&delivery.message.topic) {
+            self.discard(&delivery);
             return Ok(());
         }
         if delivery.qos == QoS::AtLeastOnce && !self.inflight.has_room() {

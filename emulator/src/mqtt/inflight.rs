@@ -48,12 +48,21 @@ impl Inflight {
         }
     }
 
-    /// Drops the unacknowledged deliveries past the redelivery window (one hour).
-    pub fn drop_stale(&mut self, now_ms: i64) {
-        self.unacked
-            .retain(|(_, d)| !persist::past_redelivery(d, now_ms));
-        self.pending
-            .retain(|d| !persist::past_redelivery(d, now_ms));
+    /// Drops the deliveries past the redelivery window (one hour) and returns them.
+    pub fn drop_stale(&mut self, now_ms: i64) -> Vec<Delivery> {
+        let stale = |d: &Delivery| persist::past_redelivery(d, now_ms);
+        let mut dropped: Vec<Delivery> = Vec::new();
+        for (id, d) in std::mem::take(&mut self.unacked) {
+            if stale(&d) {
+                dropped.push(d);
+            } else {
+                self.unacked.push_back((id, d));
+            }
+        }
+        let (old, keep): (Vec<Delivery>, Vec<Delivery>) = self.pending.drain(..).partition(stale);
+        self.pending = keep.into();
+        dropped.extend(old);
+        dropped
     }
 
     /// Queues a delivery behind the window; `false` when the queue is full and it is dropped.
@@ -72,12 +81,11 @@ impl Inflight {
         id
     }
 
-    /// Releases the delivery acknowledged by PUBACK `id`; `false` for an unknown id.
-    pub fn ack(&mut self, id: u16) -> bool {
-        match self.unacked.iter().position(|(i, _)| *i == id) {
-            Some(at) => self.unacked.remove(at).is_some(),
-            None => false,
-        }
+    /// Releases and returns the delivery acknowledged by PUBACK `id` (`None` for an
+    /// unknown id).
+    pub fn ack(&mut self, id: u16) -> Option<Delivery> {
+        let at = self.unacked.iter().position(|(i, _)| *i == id)?;
+        self.unacked.remove(at).map(|(_, d)| d)
     }
 
     /// The next queued delivery, once the window has room for it.
@@ -141,6 +149,7 @@ mod tests {
             dup: false,
             expires_at_ms: None,
             routed_at_ms: 0,
+            stored: None,
         }
     }
 
@@ -159,8 +168,8 @@ mod tests {
         assert!(!w.has_room());
         assert!(w.queue(delivery("c")));
         assert!(w.next_ready().is_none());
-        assert!(!w.ack(7), "unknown ids are ignored");
-        assert!(w.ack(a));
+        assert!(w.ack(7).is_none(), "unknown ids are ignored");
+        assert!(w.ack(a).is_some());
         let c = w.next_ready().expect("room again");
         assert_eq!(c.message.topic, "c");
         assert!(w.has_room());

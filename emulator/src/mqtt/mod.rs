@@ -5,9 +5,10 @@
 //!   on the client certificate, [`limits`] holds AWS's limits and builds the CONNACK.
 //! - [`dispatch`]: the packet loop; [`connection`] frames packets with [`codec`].
 //! - [`authorize`]: policy checks at CONNECT, PUBLISH, SUBSCRIBE and every delivery.
-//! - [`router`]: sessions, subscriptions, fan-out, retained messages (kept in the
-//!   registry, converted by [`message`]); [`persist`]: when sessions persist and expire;
-//!   [`topic`]: topic and filter rules and matching.
+//! - [`router`]: sessions, subscriptions, fan-out, each session's QoS 1 queue (publishers
+//!   held while it is full), retained messages and persistent sessions (kept in the
+//!   registry, converted by [`message`]); [`persist`]: when sessions persist and expire,
+//!   queue bounds; [`topic`]: topic and filter rules and matching.
 //! - [`inflight`]: the outbound QoS 1 window; [`events`]: lifecycle events.
 //! - [`reserved`]: the `$aws/...` topics the broker answers itself; [`fleet`]: the fleet
 //!   provisioning handlers behind them; [`registry_events`]: reactions to registry changes.

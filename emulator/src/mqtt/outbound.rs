@@ -32,12 +32,16 @@ impl Session {
     ) -> Step {
         let now = self.broker.now_ms();
         if persist::past_redelivery(&delivery, now) {
+            self.discard(&delivery);
             return Ok(());
         }
         let remaining = match delivery.expires_at_ms {
             Some(at) => match message::remaining_seconds(at, now) {
                 Some(seconds) => Some(seconds),
-                None => return Ok(()),
+                None => {
+                    self.discard(&delivery);
+                    return Ok(());
+                }
             },
             None => None,
         };
@@ -62,8 +66,8 @@ impl Session {
             .max_packet_size
             .is_some_and(|max| bytes.len() > max as usize)
         {
-            if let Some(id) = id {
-                self.inflight.ack(id);
+            if let Some(dropped) = id.and_then(|id| self.inflight.ack(id)) {
+                self.discard(&dropped);
             }
             return Ok(());
         }
@@ -76,10 +80,11 @@ impl Session {
         conn: &mut Connection<S>,
         packet_id: u16,
     ) -> Step {
-        if !self.inflight.ack(packet_id) {
+        let Some(acked) = self.inflight.ack(packet_id) else {
             tracing::debug!(client_id = %self.client_id, packet_id, "PUBACK for nothing");
             return Ok(());
-        }
+        };
+        self.discard(&acked);
         while let Some(next) = self.inflight.next_ready() {
             self.transmit(conn, next).await?;
         }
@@ -115,11 +120,21 @@ impl Session {
         &mut self,
         conn: &mut Connection<S>,
     ) -> Step {
-        self.inflight.drop_stale(self.broker.now_ms());
+        for stale in self.inflight.drop_stale(self.broker.now_ms()) {
+            self.discard(&stale);
+        }
         while let Some(next) = self.inflight.next_ready() {
             self.transmit(conn, next).await?;
         }
         self.pull(conn).await
+    }
+
+    /// A delivery is done with (acknowledged or dropped): its stored copy goes too.
+    pub(super) fn discard(&self, delivery: &Delivery) {
+        if let Some(seq) = delivery.stored {
+            let router = &self.broker.shared.router;
+            router.forget_stored(&self.client_id, &[seq]);
+        }
     }
 
     /// Holds the PUBACK of `packet_id` (and stops reading the client) until the queues of

@@ -43,6 +43,8 @@ pub struct Delivery {
     pub expires_at_ms: Option<i64>,
     /// When the router accepted it (emulator clock): QoS 1 redelivery stops an hour later.
     pub routed_at_ms: i64,
+    /// Its number in the registry while a persistent session's copy is stored there.
+    pub stored: Option<u64>,
 }
 
 impl Delivery {
@@ -54,6 +56,7 @@ impl Delivery {
             dup: false,
             expires_at_ms,
             routed_at_ms: now,
+            stored: None,
         }
     }
 }
@@ -129,6 +132,8 @@ struct State {
     /// Rotates the member of a share group that gets the next message.
     share_turn: usize,
     next_generation: u64,
+    /// The next number for a message stored in the registry.
+    next_seq: u64,
 }
 
 /// Why a subscription was not stored.
@@ -165,10 +170,11 @@ fn max_qos(a: QoS, b: QoS) -> QoS {
 }
 
 impl Router {
-    /// A router whose retained messages live in `registry`.
+    /// A router whose retained messages and persistent sessions live in `registry` (the
+    /// sessions stored there come back offline).
     pub fn new(registry: Registry) -> Self {
         Router {
-            state: Mutex::new(State::default()),
+            state: Mutex::new(store::load(&registry)),
             registry,
             drained: Notify::new(),
         }
@@ -206,6 +212,7 @@ impl Router {
                 return Err(SubscribeError::QuotaExceeded);
             }
             subscriptions.insert(raw.to_string(), (filter, options));
+            self.store_session(client_id, &client.session);
         }
         Ok(retained
             .map(|row| {
@@ -223,8 +230,14 @@ impl Router {
     /// Removes a subscription; `false` if there was none.
     pub fn unsubscribe(&self, client_id: &str, raw: &str) -> bool {
         let mut state = self.lock();
-        let client = state.clients.get_mut(client_id);
-        client.is_some_and(|c| c.session.subscriptions.remove(raw).is_some())
+        let Some(client) = state.clients.get_mut(client_id) else {
+            return false;
+        };
+        let removed = client.session.subscriptions.remove(raw).is_some();
+        if removed {
+            self.store_session(client_id, &client.session);
+        }
+        removed
     }
 
     /// Stores or clears the retained copy (durably, before anyone sees the message), then
@@ -247,15 +260,27 @@ impl Router {
         }
         let expires = message::expires_at(&message.properties, now);
         let message = Arc::new(message);
-        let mut state = self.lock();
-        let mut full = Vec::new();
-        for (client_id, qos) in recipients(&mut state, publisher, &message.topic, now) {
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let (mut full, mut rows) = (Vec::new(), Vec::new());
+        for (client_id, qos) in recipients(state, publisher, &message.topic, now) {
             let qos = min_qos(message.qos, qos);
-            let delivery = Delivery::new(message.clone(), qos, expires, now);
-            let client = state.clients.get_mut(&client_id);
-            if client.is_some_and(|c| c.route(delivery)) && client_id != publisher {
+            let mut delivery = Delivery::new(message.clone(), qos, expires, now);
+            let Some(client) = state.clients.get_mut(&client_id) else {
+                continue;
+            };
+            if client.handle.is_none() && qos == QoS::AtLeastOnce {
+                // Offline, hence persistent: durable before the publisher's PUBACK.
+                delivery.stored = Some(state.next_seq);
+                rows.push(store::message_row(&client_id, &delivery, state.next_seq));
+                state.next_seq += 1;
+            }
+            if client.route(delivery) && client_id != publisher {
                 full.push(client_id);
             }
+        }
+        if !rows.is_empty() {
+            self.registry.put_session_messages(rows, None)?;
         }
         Ok(full)
     }
@@ -369,6 +394,7 @@ fn recipients(state: &mut State, publisher: &str, topic: &str, now: i64) -> Vec<
 
 mod queue;
 mod sessions;
+mod store;
 
 pub use sessions::{AttachRequest, Attached, Departure};
 

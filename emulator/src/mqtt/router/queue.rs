@@ -19,18 +19,22 @@ impl Router {
             return Vec::new();
         };
         let was_full = client.congested();
-        let mut out = Vec::new();
+        let (mut out, mut stale) = (Vec::new(), Vec::new());
         while out.len() < max {
             let Some(delivery) = client.session.queue.pop_front() else {
                 break;
             };
             if !persist::past_redelivery(&delivery, now) {
                 out.push(delivery);
+            } else if let Some(seq) = delivery.stored {
+                stale.push(seq);
             }
         }
         if was_full && !client.congested() {
             self.drained.notify_waiters();
         }
+        drop(state);
+        self.forget_stored(client_id, &stale);
         out
     }
 
@@ -72,16 +76,22 @@ impl Router {
     pub fn drop_stale(&self) {
         let now = self.now_ms();
         let mut state = self.lock();
-        for client in state.clients.values_mut() {
-            match &client.handle {
-                Some(handle) => handle.wake.notify_one(),
-                None => {
-                    let queue = &mut client.session.queue;
-                    queue.retain(|d| !persist::past_redelivery(d, now));
-                }
+        let mut stale: Vec<(String, u64)> = Vec::new();
+        for (client_id, client) in state.clients.iter_mut() {
+            if let Some(handle) = &client.handle {
+                handle.wake.notify_one();
+                continue;
             }
+            let queue = &mut client.session.queue;
+            for d in queue.iter().filter(|d| persist::past_redelivery(d, now)) {
+                stale.extend(d.stored.map(|seq| (client_id.clone(), seq)));
+            }
+            queue.retain(|d| !persist::past_redelivery(d, now));
         }
         drop(state);
+        for (client_id, seq) in stale {
+            self.forget_stored(&client_id, &[seq]);
+        }
         self.drained.notify_waiters();
     }
 

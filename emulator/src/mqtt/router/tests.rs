@@ -328,3 +328,4 @@ fn retained_messages_live_in_the_registry() {
 }
 
 mod queue;
+mod store;
