@@ -14,6 +14,9 @@ use super::{message, persist};
 
 type Step = Result<(), Exit>;
 
+/// Stored copies deleted per registry write while a session's stored messages drain.
+const FORGET_BATCH: usize = 100;
+
 /// An inbound QoS 1 PUBLISH, already routed, whose PUBACK waits until the queues of
 /// `sessions` are below their limit.
 #[derive(Debug)]
@@ -129,11 +132,22 @@ impl Session {
         self.pull(conn).await
     }
 
-    /// A delivery is done with (acknowledged or dropped): its stored copy goes too.
-    pub(super) fn discard(&self, delivery: &Delivery) {
+    /// A delivery is done with (acknowledged or dropped): its stored copy goes too, in
+    /// batches (a crash before a batch is written only means a duplicate after restart).
+    pub(super) fn discard(&mut self, delivery: &Delivery) {
         if let Some(seq) = delivery.stored {
+            self.done_stored.push(seq);
+            if self.done_stored.len() >= FORGET_BATCH || self.inflight.unacked() == 0 {
+                self.forget_done();
+            }
+        }
+    }
+
+    /// Deletes the stored copies of the deliveries done with so far.
+    pub fn forget_done(&mut self) {
+        if !self.done_stored.is_empty() {
             let router = &self.broker.shared.router;
-            router.forget_stored(&self.client_id, &[seq]);
+            router.forget_stored(&self.client_id, &std::mem::take(&mut self.done_stored));
         }
     }
 

@@ -55,6 +55,8 @@ pub struct Session {
     pub peer_ip: String,
     /// An inbound QoS 1 PUBLISH whose PUBACK waits for room in other sessions' queues.
     pub held: Option<super::outbound::Held>,
+    /// Stored messages acknowledged or dropped whose copies are not deleted yet.
+    pub done_stored: Vec<u64>,
 }
 
 type Stream = TlsStream<TcpStream>;
@@ -231,6 +233,7 @@ fn accept(
         version_number,
         peer_ip: String::new(),
         held: None,
+        done_stored: Vec::new(),
     };
     (
         session,
@@ -275,6 +278,7 @@ async fn finish(
         let _ = conn.send(&Packet::Disconnect(disconnect)).await;
     }
     conn.close().await;
+    session.forget_done();
     let mut leftovers = session.inflight.take_all();
     while let Ok(delivery) = channels.deliveries.try_recv() {
         if delivery.qos == QoS::AtLeastOnce {
