@@ -89,8 +89,9 @@ impl Session {
             return exit;
         }
         loop {
-            // While a PUBLISH is held the client is not read from (nor timed out).
-            let reading = self.held.is_none();
+            // While a PUBLISH is held and more are parked behind it, the client is not read
+            // from (nor timed out).
+            let reading = self.reading();
             let event = tokio::select! {
                 read = conn.read_packet(), if reading => Event::Packet(read),
                 Some(d) = channels.deliveries.recv() => Event::Deliver(d),
@@ -135,7 +136,7 @@ impl Session {
         packet: Packet,
     ) -> Step {
         match packet {
-            Packet::Publish(p) => self.on_publish(conn, p).await,
+            Packet::Publish(p) => self.park_or_publish(conn, p).await,
             Packet::PubAck(ack) => self.on_puback(conn, ack.packet_id).await,
             Packet::Subscribe(p) => self.on_subscribe(conn, p).await,
             Packet::Unsubscribe(p) => self.on_unsubscribe(conn, p).await,
@@ -174,7 +175,7 @@ impl Session {
         Ok(std::mem::take(&mut publish.topic_name))
     }
 
-    async fn on_publish<S: AsyncRead + AsyncWrite + Unpin>(
+    pub(super) async fn on_publish<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         conn: &mut Connection<S>,
         mut publish: PublishPacket,

@@ -5,10 +5,10 @@
 //!
 //! Memory bound: a session's QoS 1 queue holds at most [`queue_limit`] messages plus one
 //! per connection publishing to it (a publisher whose message fills the queue gets no
-//! PUBACK, and is not read from, until the queue is below the limit again), plus what
-//! publishers that cannot be held add meanwhile (HTTP Publish, Wills, the broker's own
-//! events). Queued payloads (at most 128 KB each) are shared by every session receiving
-//! them.
+//! PUBACK until the queue is below the limit again; its later PUBLISH packets wait unrouted,
+//! at most 100, then it is not read at all), plus what publishers that cannot be held add
+//! meanwhile (HTTP Publish, Wills, the broker's own events). Queued payloads (at most
+//! 128 KB each) are shared by every session receiving them.
 
 use std::collections::{BTreeMap, VecDeque};
 
