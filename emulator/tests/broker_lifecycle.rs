@@ -1,6 +1,6 @@
 //! Lifecycle events and QoS 1 redelivery with real clients: a mosquitto_sub watcher on
 //! `$aws/events/presence/+/+` and `$aws/events/subscriptions/+/+` sees AWS's payloads;
-//! a wire-level client that never acknowledges gets the message again with DUP.
+//! a wire-level client that never acknowledges gets the message again with DUP, for an hour.
 
 mod broker_support;
 mod common;
@@ -154,6 +154,49 @@ async fn unacknowledged_qos1_is_redelivered_with_dup_on_reconnect() {
     assert_eq!(second["publish"]["payload"], "again");
     assert_eq!(second["publish"]["dup"], true, "{second}");
     emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unacknowledged_qos1_is_retried_for_an_hour_then_dropped() {
+    let emu = TestEmulator::seeded(11).await;
+    let r = &emu.running;
+    let dev = device(r, Some(CertStatus::Active)).await;
+    raw(r, &dev, "subscribe").await;
+    let args = ["-q", "1", "-t", "redo/t", "-m", "stale"];
+    let out = run("mosquitto_pub", r, &dev, &args).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let first = raw(r, &dev, "receive").await;
+    assert_eq!(first["publish"]["payload"], "stale");
+    wait_offline(r, "redo").await;
+    // Half an hour later it is still retried (the session lives on: 1 h from each leave).
+    advance_clock(&emu, 1800).await;
+    let again = raw(r, &dev, "receive").await;
+    assert_eq!(again["publish"]["payload"], "stale", "{again}");
+    assert_eq!(again["publish"]["dup"], true, "{again}");
+    wait_offline(r, "redo").await;
+    // An hour after it was published it is dropped; the session and newer messages stay.
+    advance_clock(&emu, 1800).await;
+    let args = ["-q", "1", "-t", "redo/t", "-m", "fresh"];
+    let out = run("mosquitto_pub", r, &dev, &args).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let last = raw(r, &dev, "redeliver").await;
+    assert_eq!(last["session_present"], true, "{last}");
+    assert_eq!(last["publish"]["payload"], "fresh", "{last}");
+    assert_eq!(last["publish"]["dup"], false, "{last}");
+    emu.shutdown().await;
+}
+
+async fn advance_clock(emu: &TestEmulator, seconds: u64) {
+    let url = format!(
+        "{}/_emulator/clock/advance?seconds={seconds}",
+        emu.api_url()
+    );
+    let response = reqwest::Client::new()
+        .post(url)
+        .send()
+        .await
+        .expect("clock advance");
+    assert!(response.status().is_success());
 }
 
 /// Waits until the dropped connection has been noticed (its session is offline).

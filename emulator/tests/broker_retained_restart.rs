@@ -1,12 +1,14 @@
-//! A retained message acknowledged by the real binary survives `kill -9` and a restart
-//! over the same `--data-dir`: it lives in the registry's store, not in the broker.
+//! What the real binary acknowledged survives `kill -9` and a restart over the same
+//! `--data-dir`: retained messages, and persistent sessions (awscrt MQTT 3.1.1 and 5) with
+//! their subscriptions and the QoS 1 messages queued for them while offline. Both live in
+//! the registry's store, not in the broker's memory.
 
 mod common;
 
 use std::path::Path;
 use std::process::{Child, Command, Output};
 
-use common::{aws_env, venv};
+use common::{aws_env, run_python, venv};
 use iot_emulator::ReadyInfo;
 use serde_json::Value;
 
@@ -103,6 +105,65 @@ fn retained_messages_survive_kill_9() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    second.child.kill().expect("stop the emulator we started");
+    second.child.wait().expect("reaped");
+}
+
+/// Runs `broker_crt_session.py` (awscrt) against `ready` and returns what it reported.
+fn crt(ready: &ReadyInfo, files: &(String, String), mode: &str, count: &str, sub: &str) -> Value {
+    let port = ready.mqtt_port.to_string();
+    let id = format!("keep-{mode}");
+    let topic = format!("keep/{mode}");
+    let args = [
+        mode,
+        &ready.mqtt_host,
+        &port,
+        &ready.root_ca_path,
+        &files.0,
+        &files.1,
+        &id,
+        &topic,
+        count,
+        sub,
+    ];
+    let out = run_python("broker_crt_session.py", &args);
+    assert!(out.success, "broker_crt_session.py: {}", out.stderr);
+    out.json()
+}
+
+#[test]
+fn persistent_sessions_and_their_queued_messages_survive_kill_9() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut first = start(dir.path());
+    let files = device(&first.ready, dir.path());
+    for mode in ["mqtt3", "mqtt5"] {
+        let made = crt(&first.ready, &files, mode, "0", "1");
+        assert_eq!(made["session_present"], false, "{made}");
+        for payload in ["q1", "q2"] {
+            let topic = format!("keep/{mode}");
+            let publish = ["-V", "5", "-q", "1", "-t", &topic, "-m", payload];
+            let out = mosquitto("mosquitto_pub", &first.ready, &files, &publish);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    first.child.kill().expect("SIGKILL the emulator we started");
+    first.child.wait().expect("reaped");
+
+    let mut second = start(dir.path());
+    for mode in ["mqtt3", "mqtt5"] {
+        // No SUBSCRIBE: the restored session's subscription delivers its queue.
+        let resumed = crt(&second.ready, &files, mode, "2", "0");
+        assert_eq!(resumed["session_present"], true, "{mode}: {resumed}");
+        assert_eq!(
+            resumed["messages"],
+            serde_json::json!(["q1", "q2"]),
+            "{mode}: {resumed}"
+        );
+    }
     second.child.kill().expect("stop the emulator we started");
     second.child.wait().expect("reaped");
 }

@@ -1,5 +1,5 @@
 //! Broker sessions with real clients: persistent sessions (mosquitto_sub `-c`, paho-mqtt
-//! MQTT 3.1.1 and 5) keep subscriptions and queue QoS 1 messages while offline, report
+//! and awscrt, MQTT 3.1.1 and 5) keep subscriptions and queue QoS 1 messages while offline, report
 //! `sessionPresent`, end on a clean connect or on expiry measured by the emulator clock;
 //! the MQTT listener on a second address.
 
@@ -12,7 +12,7 @@ use broker_support::{device, run, spawn, text, wait, wait_subscribed, Device};
 use common::{run_python, TestEmulator};
 use iot_emulator::registry::certificate::CertStatus;
 use iot_emulator::{Config, Running};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// Runs `broker_session.py` (paho-mqtt) and returns what it reported.
 #[allow(clippy::too_many_arguments)]
@@ -97,6 +97,57 @@ async fn mosquitto_persistent_session_gets_qos1_messages_queued_while_offline() 
     assert!(out.status.success(), "{}", text(&out));
     // The QoS 0 message was not stored; the QoS 1 ones arrive in order.
     assert_eq!(String::from_utf8_lossy(&out.stdout), "one\ntwo\n");
+    emu.shutdown().await;
+}
+
+/// Runs `broker_crt_session.py` (awscrt) and returns what it reported.
+async fn crt(r: &Running, dev: &Device, mode: &str, id: &str, count: usize, sub: bool) -> Value {
+    let args: Vec<String> = vec![
+        mode.into(),
+        r.ready.mqtt_host.clone(),
+        r.ready.mqtt_port.to_string(),
+        dev.ca.display().to_string(),
+        dev.cert.display().to_string(),
+        dev.key.display().to_string(),
+        id.into(),
+        format!("crt/{id}"),
+        count.to_string(),
+        if sub { "1" } else { "0" }.into(),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_python("broker_crt_session.py", &refs)
+    })
+    .await
+    .expect("python task");
+    assert!(out.success, "broker_crt_session.py failed: {}", out.stderr);
+    out.json()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn awscrt_persistent_sessions_resume_with_their_subscriptions_and_queued_messages() {
+    let emu = TestEmulator::start().await;
+    let r = &emu.running;
+    let dev = device(r, Some(CertStatus::Active)).await;
+    for mode in ["mqtt3", "mqtt5"] {
+        let id = format!("crt-{mode}");
+        let topic = format!("crt/{id}");
+        let made = crt(r, &dev, mode, &id, 0, true).await;
+        assert_eq!(made["session_present"], false, "{made}");
+        wait_offline(r, &id).await;
+        assert_eq!(r.broker.subscriptions(&id), vec![topic.clone()]);
+        for payload in ["q1", "q2", "q3"] {
+            publish(r, &dev, &topic, payload, "1").await;
+        }
+        publish(r, &dev, &topic, "not-stored", "0").await;
+        // No SUBSCRIBE this time: the session's subscription and queue do the work.
+        let resumed = crt(r, &dev, mode, &id, 3, false).await;
+        assert_eq!(resumed["session_present"], true, "{resumed}");
+        assert_eq!(resumed["messages"], json!(["q1", "q2", "q3"]), "{resumed}");
+        wait_offline(r, &id).await;
+        assert_eq!(r.broker.subscriptions(&id), vec![topic.clone()]);
+        assert_eq!(r.broker.queued_messages(&id), 0, "all were acknowledged");
+    }
     emu.shutdown().await;
 }
 

@@ -2,8 +2,10 @@
 //! UNSUBSCRIBE, PUBACK, PINGREQ, DISCONNECT), deliveries, server control and the
 //! keep-alive timer. Sending PUBLISH and the QoS 1 window live in [`super::outbound`].
 
+use std::sync::Arc;
+
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, Notify};
 use tokio::time::Instant;
 
 use super::codec::{
@@ -22,6 +24,8 @@ use super::{persist, topic};
 pub struct Channels {
     pub deliveries: mpsc::Receiver<Delivery>,
     pub control: mpsc::UnboundedReceiver<Control>,
+    /// Signalled when the session's QoS 1 queue in the router has something new.
+    pub wake: Arc<Notify>,
 }
 
 /// Why the packet loop ended.
@@ -46,6 +50,10 @@ type Step = Result<(), Exit>;
 enum Event {
     Packet(Result<Packet, ReadError>),
     Deliver(Delivery),
+    /// The session's QoS 1 queue has something (or the redelivery window moved).
+    Wake,
+    /// The queues a held PUBLISH waited on have room again.
+    Released,
     Control(Control),
     KeepAliveTimeout,
     Shutdown,
@@ -76,15 +84,21 @@ impl Session {
     ) -> Exit {
         let grace = limits::keep_alive_grace(self.keep_alive);
         let mut deadline = Instant::now() + grace;
-        if let Err(exit) = self.replay(conn).await {
+        // A resumed session's stored messages first.
+        if let Err(exit) = self.pull(conn).await {
             return exit;
         }
         loop {
+            // While a PUBLISH is held and more are parked behind it, the client is not read
+            // from (nor timed out).
+            let reading = self.reading();
             let event = tokio::select! {
-                read = conn.read_packet() => Event::Packet(read),
+                read = conn.read_packet(), if reading => Event::Packet(read),
                 Some(d) = channels.deliveries.recv() => Event::Deliver(d),
+                _ = channels.wake.notified() => Event::Wake,
+                _ = self.released() => Event::Released,
                 Some(c) = channels.control.recv() => Event::Control(c),
-                _ = tokio::time::sleep_until(deadline) => Event::KeepAliveTimeout,
+                _ = tokio::time::sleep_until(deadline), if reading => Event::KeepAliveTimeout,
                 _ = shutdown.changed() => Event::Shutdown,
             };
             let step = match event {
@@ -94,6 +108,11 @@ impl Session {
                 }
                 Event::Packet(Err(e)) => Err(read_exit(e)),
                 Event::Deliver(delivery) => self.deliver(conn, delivery).await,
+                Event::Wake => self.on_wake(conn).await,
+                Event::Released => {
+                    deadline = Instant::now() + grace;
+                    self.release(conn).await
+                }
                 Event::Control(Control::Disconnect(reason)) => Err(Exit::Server(reason)),
                 Event::Control(Control::Api {
                     clean_session,
@@ -117,7 +136,7 @@ impl Session {
         packet: Packet,
     ) -> Step {
         match packet {
-            Packet::Publish(p) => self.on_publish(conn, p).await,
+            Packet::Publish(p) => self.park_or_publish(conn, p).await,
             Packet::PubAck(ack) => self.on_puback(conn, ack.packet_id).await,
             Packet::Subscribe(p) => self.on_subscribe(conn, p).await,
             Packet::Unsubscribe(p) => self.on_unsubscribe(conn, p).await,
@@ -156,7 +175,7 @@ impl Session {
         Ok(std::mem::take(&mut publish.topic_name))
     }
 
-    async fn on_publish<S: AsyncRead + AsyncWrite + Unpin>(
+    pub(super) async fn on_publish<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         conn: &mut Connection<S>,
         mut publish: PublishPacket,
@@ -187,10 +206,17 @@ impl Session {
                 };
                 // Stored (if retained) and routed before the PUBACK: the inbound QoS 1
                 // window never holds more than this one message, well inside AWS's 100.
-                let routed = self.broker.shared.router.publish(&self.client_id, message);
-                if let Err(e) = routed {
-                    tracing::error!(cause = %e.message, "retained message not stored");
-                    return Err(Exit::Server(ReasonCode::UnspecifiedError));
+                let router = &self.broker.shared.router;
+                let full = match router.publish_held(&self.client_id, message) {
+                    Ok(full) => full,
+                    Err(e) => {
+                        tracing::error!(cause = %e.message, "retained message not stored");
+                        return Err(Exit::Server(ReasonCode::UnspecifiedError));
+                    }
+                };
+                if let (false, Some(id)) = (full.is_empty(), publish.packet_id) {
+                    // Subscribers are behind: PUBACK once their queues have room.
+                    return self.hold(id, full);
                 }
             }
             Disposition::Handle(route) => self.spawn_reserved(route, publish.payload),
@@ -319,6 +345,7 @@ impl Session {
         delivery: Delivery,
     ) -> Step {
         if !self.may_receive(&delivery.message.topic) {
+            self.discard(&delivery);
             return Ok(());
         }
         if delivery.qos == QoS::AtLeastOnce && !self.inflight.has_room() {

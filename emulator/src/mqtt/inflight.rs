@@ -1,13 +1,15 @@
 //! Outbound QoS 1 flow control of one connection: the unacknowledged deliveries by packet
-//! id (at most the Receive Maximum in flight), the queue behind them, and handing both
-//! back when the connection ends so a persistent session can redeliver them.
+//! id (at most the Receive Maximum in flight), the few queued behind them locally
+//! (retained messages and reserved-topic replies; routed messages wait in the session's
+//! queue in the router instead), and handing both back when the connection ends so a
+//! persistent session can redeliver them.
 
 use std::collections::VecDeque;
 
+use super::persist;
 use super::router::Delivery;
 
-/// QoS 1 deliveries held behind a full window before new ones are dropped (AWS documents
-/// no figure; this matches the per-connection delivery channel).
+/// Retained messages and replies held behind a full window before new ones are dropped.
 pub const MAX_PENDING: usize = 1000;
 
 /// The QoS 1 window of one connection.
@@ -37,6 +39,32 @@ impl Inflight {
         self.unacked.len() < self.limit && self.pending.is_empty()
     }
 
+    /// How many more QoS 1 deliveries may be sent now (none while some are queued here).
+    pub fn room(&self) -> usize {
+        if self.pending.is_empty() {
+            self.limit.saturating_sub(self.unacked.len())
+        } else {
+            0
+        }
+    }
+
+    /// Drops the deliveries past the redelivery window (one hour) and returns them.
+    pub fn drop_stale(&mut self, now_ms: i64) -> Vec<Delivery> {
+        let stale = |d: &Delivery| persist::past_redelivery(d, now_ms);
+        let mut dropped: Vec<Delivery> = Vec::new();
+        for (id, d) in std::mem::take(&mut self.unacked) {
+            if stale(&d) {
+                dropped.push(d);
+            } else {
+                self.unacked.push_back((id, d));
+            }
+        }
+        let (old, keep): (Vec<Delivery>, Vec<Delivery>) = self.pending.drain(..).partition(stale);
+        self.pending = keep.into();
+        dropped.extend(old);
+        dropped
+    }
+
     /// Queues a delivery behind the window; `false` when the queue is full and it is dropped.
     pub fn queue(&mut self, delivery: Delivery) -> bool {
         if self.pending.len() >= MAX_PENDING {
@@ -53,12 +81,11 @@ impl Inflight {
         id
     }
 
-    /// Releases the delivery acknowledged by PUBACK `id`; `false` for an unknown id.
-    pub fn ack(&mut self, id: u16) -> bool {
-        match self.unacked.iter().position(|(i, _)| *i == id) {
-            Some(at) => self.unacked.remove(at).is_some(),
-            None => false,
-        }
+    /// Releases and returns the delivery acknowledged by PUBACK `id` (`None` for an
+    /// unknown id).
+    pub fn ack(&mut self, id: u16) -> Option<Delivery> {
+        let at = self.unacked.iter().position(|(i, _)| *i == id)?;
+        self.unacked.remove(at).map(|(_, d)| d)
     }
 
     /// The next queued delivery, once the window has room for it.
@@ -121,6 +148,8 @@ mod tests {
             retain: false,
             dup: false,
             expires_at_ms: None,
+            routed_at_ms: 0,
+            stored: None,
         }
     }
 
@@ -139,8 +168,8 @@ mod tests {
         assert!(!w.has_room());
         assert!(w.queue(delivery("c")));
         assert!(w.next_ready().is_none());
-        assert!(!w.ack(7), "unknown ids are ignored");
-        assert!(w.ack(a));
+        assert!(w.ack(7).is_none(), "unknown ids are ignored");
+        assert!(w.ack(a).is_some());
         let c = w.next_ready().expect("room again");
         assert_eq!(c.message.topic, "c");
         assert!(w.has_room());
@@ -165,6 +194,26 @@ mod tests {
         assert_eq!(w.start(delivery("b")), 1);
         w.last_id = 65534;
         assert_eq!(w.free_id(), 2, "65535 and 1 are still unacknowledged");
+    }
+
+    #[test]
+    fn room_counts_the_free_window_and_stale_messages_leave_it() {
+        let mut w = Inflight::new(3);
+        w.start(delivery("a"));
+        assert_eq!(w.room(), 2);
+        let mut late = delivery("b");
+        late.routed_at_ms = 10;
+        w.start(late);
+        w.drop_stale(persist::REDELIVERY_WINDOW_MS);
+        assert_eq!(
+            (w.unacked(), w.room()),
+            (1, 2),
+            "a is an hour old, b not yet"
+        );
+        w.drop_stale(persist::REDELIVERY_WINDOW_MS + 10);
+        assert_eq!(w.unacked(), 0);
+        w.queue(delivery("c"));
+        assert_eq!(w.room(), 0, "nothing passes what is queued here");
     }
 
     #[test]

@@ -5,9 +5,10 @@
 //!   on the client certificate, [`limits`] holds AWS's limits and builds the CONNACK.
 //! - [`dispatch`]: the packet loop; [`connection`] frames packets with [`codec`].
 //! - [`authorize`]: policy checks at CONNECT, PUBLISH, SUBSCRIBE and every delivery.
-//! - [`router`]: sessions, subscriptions, fan-out, retained messages (kept in the
-//!   registry, converted by [`message`]); [`persist`]: when sessions persist and expire;
-//!   [`topic`]: topic and filter rules and matching.
+//! - [`router`]: sessions, subscriptions, fan-out, each session's QoS 1 queue (publishers
+//!   held while it is full), retained messages and persistent sessions (kept in the
+//!   registry, converted by [`message`]); [`persist`]: when sessions persist and expire,
+//!   queue bounds; [`topic`]: topic and filter rules and matching.
 //! - [`inflight`]: the outbound QoS 1 window; [`events`]: lifecycle events.
 //! - [`data_plane`]: iot-data Publish and DeleteConnection, for the control plane.
 //! - [`reserved`]: the `$aws/...` topics the broker answers itself; [`fleet`]: the fleet
@@ -118,13 +119,15 @@ impl Broker {
         self.shared.router.publish("", message)
     }
 
-    /// Ends expired offline sessions, purges expired retained messages and forgets old
-    /// lifecycle version numbers, all on the emulator clock.
+    /// Ends expired offline sessions, drops QoS 1 messages past the one-hour redelivery
+    /// window, purges expired retained messages and forgets old lifecycle version numbers,
+    /// all on the emulator clock.
     pub fn housekeeping(&self) {
         let expired = self.shared.router.expire_sessions();
         if !expired.is_empty() {
             tracing::debug!(?expired, "persistent sessions expired");
         }
+        self.shared.router.drop_stale();
         if let Err(e) = self.shared.emulator.registry.purge_expired_retained() {
             tracing::warn!(cause = %e.message, "purging expired retained messages failed");
         }
@@ -134,6 +137,12 @@ impl Broker {
     /// The filters a connected client is subscribed to, sorted.
     pub fn subscriptions(&self, client_id: &str) -> Vec<String> {
         self.shared.router.subscriptions(client_id)
+    }
+
+    /// How many QoS 1 messages wait in the session of `client_id` for room in its
+    /// connection's window (or for the client to come back).
+    pub fn queued_messages(&self, client_id: &str) -> usize {
+        self.shared.router.queued(client_id)
     }
 
     /// The client ids connected now, sorted.

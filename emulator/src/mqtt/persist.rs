@@ -1,6 +1,14 @@
 //! Broker sessions as AWS keeps them: subscriptions plus the QoS 1 messages queued while a
 //! persistent session is offline, and the rules for when a session persists and expires
-//! (MQTT 3.1.1 `cleanSession`, MQTT 5 `Clean Start` and Session Expiry Interval).
+//! (MQTT 3.1.1 `cleanSession`, MQTT 5 `Clean Start` and Session Expiry Interval), the
+//! bounds of the QoS 1 queue, and the hour after which a QoS 1 message is no longer retried.
+//!
+//! Memory bound: a session's QoS 1 queue holds at most [`queue_limit`] messages plus one
+//! per connection publishing to it (a publisher whose message fills the queue gets no
+//! PUBACK until the queue is below the limit again; its later PUBLISH packets wait unrouted,
+//! at most 100, then it is not read at all), plus what publishers that cannot be held add
+//! meanwhile (HTTP Publish, Wills, the broker's own events). Queued payloads (at most
+//! 128 KB each) are shared by every session receiving them.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -9,16 +17,35 @@ use super::limits::MAX_SESSION_EXPIRY;
 use super::router::{Delivery, SubOptions};
 use super::topic::Filter;
 
-/// QoS 1 messages kept for one offline session before new ones are dropped. AWS documents
-/// a rate for replaying them, not a count; this bound only keeps memory finite.
-pub const MAX_QUEUED: usize = 10_000;
+/// QoS 1 messages queued for a connected session beyond which publishers are held.
+pub const LIVE_QUEUE_LIMIT: usize = 1_000;
+/// The same for an offline session: more room, since nobody drains it until the client
+/// comes back (AWS documents a replay rate, not a count).
+pub const OFFLINE_QUEUE_LIMIT: usize = 10_000;
+/// AWS retries an unacknowledged QoS 1 message for up to an hour, then drops it.
+pub const REDELIVERY_WINDOW_MS: i64 = 3_600_000;
+
+/// The QoS 1 queue limit of a connected (`live`) or offline session.
+pub fn queue_limit(live: bool) -> usize {
+    if live {
+        LIVE_QUEUE_LIMIT
+    } else {
+        OFFLINE_QUEUE_LIMIT
+    }
+}
+
+/// Whether a QoS 1 delivery has outlived the redelivery window at `now_ms`.
+pub fn past_redelivery(delivery: &Delivery, now_ms: i64) -> bool {
+    delivery.qos == QoS::AtLeastOnce
+        && now_ms >= delivery.routed_at_ms.saturating_add(REDELIVERY_WINDOW_MS)
+}
 
 /// What survives of a client between connections (and what a live connection uses).
 #[derive(Debug)]
 pub struct SessionState {
     /// Keyed by the filter as the client wrote it.
     pub subscriptions: BTreeMap<String, (Filter, SubOptions)>,
-    /// QoS 1 deliveries waiting for the client to come back, oldest first.
+    /// QoS 1 deliveries not yet handed to a connection, oldest first.
     pub queue: VecDeque<Delivery>,
     /// The protocol level that created it (sessions do not cross MQTT versions).
     pub version: u8,
@@ -57,13 +84,6 @@ impl SessionState {
     /// Whether a CONNECT with `clean_start` at `version` resumes this session.
     pub fn resumable(&self, version: u8, clean_start: bool, now_ms: i64) -> bool {
         !clean_start && self.version == version && !self.expired(now_ms)
-    }
-
-    /// Keeps a QoS 1 delivery for the offline client (QoS 0 ones are not stored).
-    pub fn enqueue(&mut self, delivery: Delivery) {
-        if delivery.qos == QoS::AtLeastOnce && self.queue.len() < MAX_QUEUED {
-            self.queue.push_back(delivery);
-        }
     }
 }
 

@@ -1,16 +1,21 @@
 //! The message router: client sessions (live, and persistent ones while offline), their
 //! subscriptions, fan-out, and retained messages (stored durably in the registry).
+//!
+//! QoS 1 deliveries always join the receiving session's queue ([`queue`]), which its live
+//! connection drains as its QoS 1 window opens; they are never dropped for lack of room.
+//! QoS 0 deliveries go straight to the connection's bounded channel and are dropped when
+//! it is full or the session is offline.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 
 use super::codec::{Properties, QoS, ReasonCode};
 use super::limits::MAX_SUBSCRIPTIONS;
 use super::message;
-use super::persist::SessionState;
+use super::persist::{self, SessionState};
 use super::topic::{self, Filter};
 use crate::registry::{IotResult, Registry};
 
@@ -36,16 +41,22 @@ pub struct Delivery {
     pub dup: bool,
     /// MQTT 5 Message Expiry (emulator clock): not delivered after this instant.
     pub expires_at_ms: Option<i64>,
+    /// When the router accepted it (emulator clock): QoS 1 redelivery stops an hour later.
+    pub routed_at_ms: i64,
+    /// Its number in the registry while a persistent session's copy is stored there.
+    pub stored: Option<u64>,
 }
 
 impl Delivery {
-    fn new(message: Arc<Message>, qos: QoS, expires_at_ms: Option<i64>) -> Self {
+    fn new(message: Arc<Message>, qos: QoS, expires_at_ms: Option<i64>, now: i64) -> Self {
         Delivery {
             message,
             qos,
             retain: false,
             dup: false,
             expires_at_ms,
+            routed_at_ms: now,
+            stored: None,
         }
     }
 }
@@ -68,8 +79,11 @@ pub enum Control {
 pub struct ClientHandle {
     pub conn_id: u64,
     pub certificate_id: String,
+    /// QoS 0 deliveries (and reserved-topic replies).
     pub deliveries: mpsc::Sender<Delivery>,
     pub control: mpsc::UnboundedSender<Control>,
+    /// Signalled when the session's QoS 1 queue gets a message ([`Router::take_queued`]).
+    pub wake: Arc<Notify>,
 }
 
 /// Options of one subscription.
@@ -87,16 +101,28 @@ struct Client {
 }
 
 impl Client {
-    /// Hands a delivery to the live connection, or keeps it for the offline session.
-    fn route(&mut self, delivery: Delivery) {
-        match &self.handle {
-            Some(handle) => {
-                if handle.deliveries.try_send(delivery).is_err() {
-                    tracing::debug!(conn = handle.conn_id, "delivery dropped: queue full");
-                }
+    /// Hands a delivery to the session: QoS 1 joins its queue (waking the live connection),
+    /// QoS 0 goes to the live connection's channel if there is room, else nowhere.
+    /// Returns whether the QoS 1 queue is now at its limit.
+    fn route(&mut self, delivery: Delivery) -> bool {
+        if delivery.qos == QoS::AtLeastOnce {
+            self.session.queue.push_back(delivery);
+            if let Some(handle) = &self.handle {
+                handle.wake.notify_one();
             }
-            None => self.session.enqueue(delivery),
+            return self.congested();
         }
+        if let Some(handle) = &self.handle {
+            if handle.deliveries.try_send(delivery).is_err() {
+                tracing::debug!(conn = handle.conn_id, "QoS 0 delivery dropped: queue full");
+            }
+        }
+        false
+    }
+
+    /// Whether the QoS 1 queue is at its limit (publishers adding to it are held).
+    fn congested(&self) -> bool {
+        self.session.queue.len() >= persist::queue_limit(self.handle.is_some())
     }
 }
 
@@ -106,6 +132,8 @@ struct State {
     /// Rotates the member of a share group that gets the next message.
     share_turn: usize,
     next_generation: u64,
+    /// The next number for a message stored in the registry.
+    next_seq: u64,
 }
 
 /// Why a subscription was not stored.
@@ -120,6 +148,9 @@ pub enum SubscribeError {
 pub struct Router {
     state: Mutex<State>,
     registry: Registry,
+    /// Signalled when a queue drops below its limit or a session ends (held publishers
+    /// look again).
+    drained: Notify,
 }
 
 fn min_qos(a: QoS, b: QoS) -> QoS {
@@ -139,11 +170,13 @@ fn max_qos(a: QoS, b: QoS) -> QoS {
 }
 
 impl Router {
-    /// A router whose retained messages live in `registry`.
+    /// A router whose retained messages and persistent sessions live in `registry` (the
+    /// sessions stored there come back offline).
     pub fn new(registry: Registry) -> Self {
         Router {
-            state: Mutex::new(State::default()),
+            state: Mutex::new(store::load(&registry)),
             registry,
+            drained: Notify::new(),
         }
     }
 
@@ -179,13 +212,14 @@ impl Router {
                 return Err(SubscribeError::QuotaExceeded);
             }
             subscriptions.insert(raw.to_string(), (filter, options));
+            self.store_session(client_id, &client.session);
         }
         Ok(retained
             .map(|row| {
                 let expires = row.expires_at_ms;
                 let message = Arc::new(message::from_row(row));
                 let qos = min_qos(message.qos, options.qos);
-                let mut delivery = Delivery::new(message, qos, expires);
+                let mut delivery = Delivery::new(message, qos, expires, self.now_ms());
                 delivery.retain = true;
                 delivery
             })
@@ -196,13 +230,26 @@ impl Router {
     /// Removes a subscription; `false` if there was none.
     pub fn unsubscribe(&self, client_id: &str, raw: &str) -> bool {
         let mut state = self.lock();
-        let client = state.clients.get_mut(client_id);
-        client.is_some_and(|c| c.session.subscriptions.remove(raw).is_some())
+        let Some(client) = state.clients.get_mut(client_id) else {
+            return false;
+        };
+        let removed = client.session.subscriptions.remove(raw).is_some();
+        if removed {
+            self.store_session(client_id, &client.session);
+        }
+        removed
     }
 
     /// Stores or clears the retained copy (durably, before anyone sees the message), then
-    /// delivers to every matching subscriber, queueing QoS 1 for offline sessions.
+    /// delivers to every matching subscriber, queueing QoS 1 for live and offline sessions.
     pub fn publish(&self, publisher: &str, message: Message) -> IotResult<()> {
+        self.publish_held(publisher, message).map(drop)
+    }
+
+    /// [`Router::publish`], returning the sessions (other than the publisher's own) whose
+    /// QoS 1 queue this message left at its limit: an MQTT publisher's PUBACK waits for
+    /// [`Router::wait_for_room`] on them.
+    pub fn publish_held(&self, publisher: &str, message: Message) -> IotResult<Vec<String>> {
         let now = self.now_ms();
         if message.retain {
             if message.payload.is_empty() {
@@ -213,15 +260,29 @@ impl Router {
         }
         let expires = message::expires_at(&message.properties, now);
         let message = Arc::new(message);
-        let mut state = self.lock();
-        for (client_id, qos) in recipients(&mut state, publisher, &message.topic, now) {
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let (mut full, mut rows) = (Vec::new(), Vec::new());
+        for (client_id, qos) in recipients(state, publisher, &message.topic, now) {
             let qos = min_qos(message.qos, qos);
-            let delivery = Delivery::new(message.clone(), qos, expires);
-            if let Some(client) = state.clients.get_mut(&client_id) {
-                client.route(delivery);
+            let mut delivery = Delivery::new(message.clone(), qos, expires, now);
+            let Some(client) = state.clients.get_mut(&client_id) else {
+                continue;
+            };
+            if client.handle.is_none() && qos == QoS::AtLeastOnce {
+                // Offline, hence persistent: durable before the publisher's PUBACK.
+                delivery.stored = Some(state.next_seq);
+                rows.push(store::message_row(&client_id, &delivery, state.next_seq));
+                state.next_seq += 1;
+            }
+            if client.route(delivery) && client_id != publisher {
+                full.push(client_id);
             }
         }
-        Ok(())
+        if !rows.is_empty() {
+            self.registry.put_session_messages(rows, None)?;
+        }
+        Ok(full)
     }
 
     /// Sends a reserved-topic reply to one connection only, if it is still connected and
@@ -245,7 +306,7 @@ impl Router {
             return false;
         };
         let qos = min_qos(message.qos, qos);
-        let delivery = Delivery::new(Arc::new(message), qos, None);
+        let delivery = Delivery::new(Arc::new(message), qos, None, self.now_ms());
         handle.deliveries.try_send(delivery).is_ok()
     }
 
@@ -331,7 +392,9 @@ fn recipients(state: &mut State, publisher: &str, topic: &str, now: i64) -> Vec<
     out
 }
 
+mod queue;
 mod sessions;
+mod store;
 
 pub use sessions::{AttachRequest, Attached, Departure};
 

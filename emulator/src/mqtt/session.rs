@@ -3,11 +3,12 @@
 //! ([`super::dispatch`]), then the Will, the session going offline, and lifecycle events.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, Notify};
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
@@ -17,14 +18,15 @@ use super::connection::Connection;
 use super::dispatch::{Channels, Exit};
 use super::inflight::Inflight;
 use super::limits::{self, Accepted, RECEIVE_MAXIMUM};
-use super::router::{AttachRequest, ClientHandle, Delivery, Departure, Message};
+use super::router::{AttachRequest, ClientHandle, Departure, Message};
 use super::{persist, topic, Broker};
 
 /// How long a client may take to finish the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client may take to send CONNECT after the handshake.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
-/// Deliveries queued for one connection before new ones are dropped.
+/// QoS 0 deliveries queued for one connection before new ones are dropped (QoS 1 ones wait
+/// in the session's queue in the router).
 const DELIVERY_QUEUE: usize = 1000;
 
 /// What the broker knows about an accepted connection.
@@ -51,8 +53,10 @@ pub struct Session {
     pub session_identifier: String,
     pub version_number: u64,
     pub peer_ip: String,
-    /// Messages stored for a resumed session, sent once the packet loop starts.
-    pub replay: Vec<Delivery>,
+    /// An inbound QoS 1 PUBLISH whose PUBACK waits for room in other sessions' queues.
+    pub held: Option<super::outbound::Held>,
+    /// Stored messages acknowledged or dropped whose copies are not deleted yet.
+    pub done_stored: Vec<u64>,
 }
 
 type Stream = TlsStream<TcpStream>;
@@ -170,11 +174,13 @@ fn accept(
     let conn_id = broker.next_conn_id();
     let (deliveries_tx, deliveries) = mpsc::channel(DELIVERY_QUEUE);
     let (control_tx, control) = mpsc::unbounded_channel();
+    let wake = Arc::new(Notify::new());
     let handle = ClientHandle {
         conn_id,
         certificate_id: principal.certificate_id.clone(),
         deliveries: deliveries_tx,
         control: control_tx,
+        wake: wake.clone(),
     };
     let requested_expiry = connect.properties.get_session_expiry_interval();
     let version = connect.protocol_version;
@@ -226,13 +232,15 @@ fn accept(
         session_identifier: attached.session_identifier,
         version_number,
         peer_ip: String::new(),
-        replay: attached.replay,
+        held: None,
+        done_stored: Vec::new(),
     };
     (
         session,
         Channels {
             deliveries,
             control,
+            wake,
         },
         accepted,
     )
@@ -270,6 +278,7 @@ async fn finish(
         let _ = conn.send(&Packet::Disconnect(disconnect)).await;
     }
     conn.close().await;
+    session.forget_done();
     let mut leftovers = session.inflight.take_all();
     while let Ok(delivery) = channels.deliveries.try_recv() {
         if delivery.qos == QoS::AtLeastOnce {

@@ -17,6 +17,7 @@ pub mod ownership_token;
 pub mod policy;
 pub mod retained;
 pub mod role_alias;
+pub mod session;
 pub mod table;
 pub mod template;
 pub mod thing;
@@ -58,6 +59,10 @@ pub struct Inner {
     pub issued_credentials: Table<issued_credentials::IssuedCredentials>,
     /// Retained MQTT messages, keyed by topic.
     pub retained: Table<retained::RetainedMessage>,
+    /// Persistent MQTT sessions, keyed by client id.
+    pub sessions: Table<session::StoredSession>,
+    /// Their queued QoS 1 messages, keyed `"<clientId>\n<seq>"`.
+    pub session_messages: Table<session::StoredMessage>,
     /// Small singletons (registration code, endpoint prefixes, entropy counters, the CA).
     pub meta: Table<serde_json::Value>,
 }
@@ -77,6 +82,8 @@ impl Inner {
             ownership_tokens: Table::new("ownership_tokens"),
             issued_credentials: Table::new("issued_credentials"),
             retained: Table::new("retained"),
+            sessions: Table::new("sessions"),
+            session_messages: Table::new("session_messages"),
             meta: Table::new("meta"),
         }
     }
@@ -95,6 +102,8 @@ impl Inner {
             "ownership_tokens" => &mut self.ownership_tokens,
             "issued_credentials" => &mut self.issued_credentials,
             "retained" => &mut self.retained,
+            "sessions" => &mut self.sessions,
+            "session_messages" => &mut self.session_messages,
             "meta" => &mut self.meta,
             _ => return None,
         })

@@ -21,10 +21,9 @@ pub struct AttachRequest {
 pub struct Attached {
     /// The connection this one displaces (same client id); the caller disconnects it.
     pub displaced: Option<ClientHandle>,
-    /// CONNACK `sessionPresent`.
+    /// CONNACK `sessionPresent`; the connection then takes the session's queued QoS 1
+    /// messages with [`Router::take_queued`].
     pub session_present: bool,
-    /// QoS 1 messages stored for the session, to send now, oldest first.
-    pub replay: Vec<Delivery>,
     pub generation: u64,
     pub session_identifier: String,
 }
@@ -61,6 +60,7 @@ impl Router {
         let mut state = self.lock();
         let existing = state.clients.remove(client_id);
         let displaced = existing.as_ref().and_then(|c| c.handle.clone());
+        let was_stored = existing.as_ref().is_some_and(|c| c.session.expiry_s > 0);
         let resumed = existing
             .map(|c| c.session)
             .filter(|s| s.resumable(request.version, request.clean_start, now));
@@ -72,11 +72,10 @@ impl Router {
         });
         session.expiry_s = request.expiry_s;
         session.offline_since_ms = None;
-        let replay: Vec<Delivery> = session.queue.drain(..).collect();
+        let row = (session.expiry_s > 0).then(|| store::session_row(client_id, &session));
         let attached = Attached {
             displaced,
             session_present,
-            replay,
             generation: session.generation,
             session_identifier: session.session_identifier.clone(),
         };
@@ -85,6 +84,17 @@ impl Router {
             session,
         };
         state.clients.insert(client_id.to_string(), client);
+        drop(state);
+        if was_stored && !session_present {
+            self.unstore(client_id);
+        }
+        if let Some(row) = row {
+            if let Err(e) = self.registry.put_session(row) {
+                tracing::warn!(cause = %e.message, client_id, "session not stored");
+            }
+        }
+        // A discarded session's queue, or a resumed one's lower limit: held publishers look.
+        self.wake_held();
         attached
     }
 
@@ -114,7 +124,10 @@ impl Router {
             .as_ref()
             .is_some_and(|h| h.conn_id == departure.conn_id);
         if own && departure.expiry_s == 0 {
-            state.clients.remove(client_id);
+            let removed = state.clients.remove(client_id);
+            if removed.is_some_and(|c| c.session.expiry_s > 0) {
+                self.unstore(client_id);
+            }
         } else if own {
             client.handle = None;
             client.session.offline_since_ms = Some(now);
@@ -122,11 +135,16 @@ impl Router {
             for delivery in departure.leftovers.into_iter().rev() {
                 client.session.queue.push_front(delivery);
             }
+            let state = &mut *state;
+            let client = state.clients.get_mut(client_id).expect("present");
+            self.store_queue(&mut state.next_seq, client_id, client);
         } else if client.session.generation == departure.generation {
             for delivery in departure.leftovers {
                 client.route(delivery);
             }
         }
+        drop(state);
+        self.wake_held();
     }
 
     /// Ends the offline sessions whose expiry has passed; returns their client ids.
@@ -142,6 +160,13 @@ impl Router {
         for id in &expired {
             state.clients.remove(id);
         }
+        drop(state);
+        for id in &expired {
+            self.unstore(id);
+        }
+        if !expired.is_empty() {
+            self.wake_held();
+        }
         expired
     }
 
@@ -153,6 +178,12 @@ impl Router {
             .clients
             .get(client_id)
             .is_some_and(|c| c.handle.is_none());
-        offline && state.clients.remove(client_id).is_some()
+        let discarded = offline && state.clients.remove(client_id).is_some();
+        drop(state);
+        if discarded {
+            self.unstore(client_id);
+        }
+        self.wake_held();
+        discarded
     }
 }

@@ -17,6 +17,7 @@ fn conn(conn_id: u64, cert: &str) -> Conn {
             certificate_id: cert.into(),
             deliveries: tx,
             control: ctl,
+            wake: Arc::new(Notify::new()),
         },
         deliveries,
         control,
@@ -48,9 +49,13 @@ fn sub(router: &Router, client: &str, raw: &str, qos: QoS) -> Vec<Delivery> {
         .expect("subscribed")
 }
 
-fn drain(c: &mut Conn) -> Vec<(String, QoS, bool)> {
+/// What connection `c` of `client` gets: its QoS 0 channel, then its QoS 1 queue.
+fn drain(router: &Router, client: &str, c: &mut Conn) -> Vec<(String, QoS, bool)> {
     let mut out = Vec::new();
     while let Ok(d) = c.deliveries.try_recv() {
+        out.push((d.message.topic.clone(), d.qos, d.retain));
+    }
+    for d in router.take_queued(client, c.handle.conn_id, usize::MAX) {
         out.push((d.message.topic.clone(), d.qos, d.retain));
     }
     out
@@ -72,7 +77,8 @@ fn overlapping_subscriptions_deliver_once_at_the_lower_of_message_and_best_sub_q
     router
         .publish("b", message("u/1", b"x", QoS::AtLeastOnce, false))
         .expect("published");
-    let got = drain(&mut a);
+    let mut got = drain(&router, "a", &mut a);
+    got.sort_by(|x, y| x.0.cmp(&y.0));
     assert_eq!(
         got,
         vec![
@@ -99,7 +105,7 @@ fn retained_messages_go_to_exact_subscribers_only_and_empty_payload_clears() {
         .publish("p", message("r/1", b"", QoS::AtMostOnce, true))
         .expect("published");
     assert_eq!(
-        drain(&mut a).len(),
+        drain(&router, "a", &mut a).len(),
         1,
         "the clearing publish is still forwarded"
     );
@@ -120,7 +126,9 @@ fn share_groups_get_one_copy_each() {
             .publish("p", message("s/x", b"x", QoS::AtLeastOnce, false))
             .expect("published");
     }
-    let counts: Vec<usize> = members.iter_mut().map(|m| drain(m).len()).collect();
+    let counts: Vec<usize> = (members.iter_mut().enumerate())
+        .map(|(i, m)| drain(&router, &format!("m{i}"), m).len())
+        .collect();
     assert_eq!(counts.iter().sum::<usize>(), 6);
     assert!(counts.iter().all(|&n| n == 2), "round robin: {counts:?}");
 }
@@ -217,7 +225,7 @@ fn offline_persistent_sessions_keep_subscriptions_and_queue_qos1_only() {
         resumed.session_identifier, "s1",
         "the session keeps its identifier"
     );
-    assert_eq!(resumed.replay.len(), 2, "QoS 0 messages are not stored");
+    assert_eq!(router.queued("p"), 2, "QoS 0 messages are not stored");
     assert_eq!(router.subscriptions("p"), vec!["t/#".to_string()]);
 }
 
@@ -254,7 +262,7 @@ fn unacknowledged_messages_pass_to_a_connection_that_took_the_session_over() {
     let g = router
         .attach_session("p", persistent(&old, false, 3600))
         .generation;
-    let mut new = conn(2, "c");
+    let new = conn(2, "c");
     let attached = router.attach_session("p", persistent(&new, false, 3600));
     assert!(attached.session_present);
     assert_eq!(attached.displaced.map(|h| h.conn_id), Some(1));
@@ -262,6 +270,7 @@ fn unacknowledged_messages_pass_to_a_connection_that_took_the_session_over() {
         Arc::new(message("t", b"m", QoS::AtLeastOnce, false)),
         QoS::AtLeastOnce,
         None,
+        1_000,
     );
     leftover.dup = true;
     let departure = Departure {
@@ -271,8 +280,8 @@ fn unacknowledged_messages_pass_to_a_connection_that_took_the_session_over() {
         leftovers: vec![leftover],
     };
     router.depart("p", departure);
-    let got = new.deliveries.try_recv().expect("handed over");
-    assert!(got.dup);
+    let got = router.take_queued("p", new.handle.conn_id, 10);
+    assert!(got[0].dup, "handed over");
     assert_eq!(router.client_ids(), vec!["p".to_string()]);
 }
 
@@ -293,19 +302,18 @@ fn share_groups_queue_for_an_offline_persistent_member_only_when_none_is_online(
             .publish("x", message("s", b"m", QoS::AtLeastOnce, false))
             .expect("published");
     }
-    assert_eq!(drain(&mut b).len(), 3);
+    assert_eq!(drain(&router, "b", &mut b).len(), 3);
     router.detach("b", 2);
     router
         .publish("x", message("s", b"m", QoS::AtLeastOnce, false))
         .expect("published");
     let a2 = conn(3, "c");
-    assert_eq!(
+    assert!(
         router
             .attach_session("a", persistent(&a2, false, 3600))
-            .replay
-            .len(),
-        1
+            .session_present
     );
+    assert_eq!(router.queued("a"), 1);
 }
 
 #[test]
@@ -318,3 +326,6 @@ fn retained_messages_live_in_the_registry() {
     assert_eq!((row.payload.as_slice(), row.qos), (&b"v"[..], 1));
     assert_eq!(row.last_modified_time, 1_000);
 }
+
+mod queue;
+mod store;
