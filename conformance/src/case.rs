@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use aws_sdk_iot::types::TemplateType;
 use iot_device_client::mqtt::MqttConfig;
 use iot_device_client::tls::Identity;
 
@@ -146,10 +147,22 @@ impl Case {
 
     /// CreateProvisioningTemplate (enabled) named `name(base)`; returns the name.
     pub async fn create_template(&mut self, base: &str, body: &str) -> String {
+        self.create_template_of(base, body, TemplateType::FleetProvisioning)
+            .await
+    }
+
+    /// CreateProvisioningTemplate of `kind` (enabled) named `name(base)`, torn down at the end.
+    pub async fn create_template_of(
+        &mut self,
+        base: &str,
+        body: &str,
+        kind: TemplateType,
+    ) -> String {
         let name = self.name(base);
         self.iot
             .create_provisioning_template()
             .template_name(&name)
+            .r#type(kind)
             .template_body(body)
             .provisioning_role_arn(&self.target.provisioning_role_arn)
             .enabled(true)

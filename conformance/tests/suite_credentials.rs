@@ -100,20 +100,7 @@ async fn s3_jitp_through_the_credentials_provider() {
 async fn provisioned_device(case: &mut Case, allow: bool) -> (String, Identity) {
     let cert = case.create_certificate().await;
     let thing = case.name("CredsThing");
-    case.iot
-        .create_thing()
-        .thing_name(&thing)
-        .send()
-        .await
-        .expect("CreateThing");
-    case.track_thing(&thing);
-    case.iot
-        .attach_thing_principal()
-        .thing_name(&thing)
-        .principal(&cert.certificate_arn)
-        .send()
-        .await
-        .expect("AttachThingPrincipal");
+    case.create_thing_with(&thing, &cert.certificate_arn).await;
     let (action, resource) = if allow {
         let aliases = case
             .target

@@ -162,20 +162,7 @@ async fn jitr_registers_pending_publishes_the_event_and_an_admin_activates() {
 
     // What the JITR Lambda would do: a thing, a policy, the certificate ACTIVE.
     let arn = case.target.iot_arn(&format!("cert/{certificate_id}"));
-    case.iot
-        .create_thing()
-        .thing_name(&thing)
-        .send()
-        .await
-        .expect("CreateThing");
-    case.track_thing(&thing);
-    case.iot
-        .attach_thing_principal()
-        .thing_name(&thing)
-        .principal(&arn)
-        .send()
-        .await
-        .expect("AttachThingPrincipal");
+    case.create_thing_with(&thing, &arn).await;
     let policy = case
         .create_policy(
             "JitrDevicePolicy",

@@ -7,6 +7,7 @@
 //!
 //! Run: `cargo bench -p iot-emulator --bench broker`
 
+mod bench_util;
 mod broker_support;
 
 use std::path::Path;

@@ -7,19 +7,21 @@
 //!
 //! Run: `cargo bench -p iot-emulator --bench provisioning`
 
+mod bench_util;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use iot_emulator::{Config, Running};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS, TlsConfiguration, Transport};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
+use bench_util::{call, client_tls};
+
 /// Flows per row, and how many devices run them at once.
-const FLOWS: usize = 60;
-const DEVICES: usize = 4;
+const FLOWS: usize = 100;
+const DEVICES: usize = 50;
 const TEMPLATE: &str = "BenchTemplate";
 const ALLOW_ALL: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}"#;
@@ -247,27 +249,6 @@ fn connect(
     (client, rx)
 }
 
-/// Trusts `ca_pem` and presents the certificate; no session resumption.
-fn client_tls(ca_pem: &str, cert_pem: &str, key_pem: &str) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-        roots.add(cert.expect("CA PEM")).expect("CA certificate");
-    }
-    let chain = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
-        .collect::<Result<Vec<_>, _>>()
-        .expect("certificate PEM");
-    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).expect("key PEM");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("protocol versions")
-        .with_root_certificates(roots)
-        .with_client_auth_cert(chain, key)
-        .expect("client certificate");
-    config.resumption = rustls::client::Resumption::disabled();
-    Arc::new(config)
-}
-
 /// Through the control plane: an ACTIVE claim with an allow-all policy, the device
 /// policy and an enabled template naming the thing after the `ThingName` parameter.
 async fn setup(running: &Running) -> Bench {
@@ -326,18 +307,4 @@ async fn setup(running: &Running) -> Bench {
         claim: client_tls(&ca, cert, key),
         ca,
     }
-}
-
-async fn call(http: &reqwest::Client, method: &str, url: &str, body: Value) -> Value {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-    let response = http
-        .request(method, url)
-        .json(&body)
-        .send()
-        .await
-        .expect("API call");
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    assert!(status.is_success(), "{url}: {status} {body}");
-    body
 }

@@ -169,13 +169,13 @@ async fn unacknowledged_qos1_is_retried_for_an_hour_then_dropped() {
     assert_eq!(first["publish"]["payload"], "stale");
     wait_offline(r, "redo").await;
     // Half an hour later it is still retried (the session lives on: 1 h from each leave).
-    advance_clock(&emu, 1800).await;
+    emu.advance_clock(1800).await;
     let again = raw(r, &dev, "receive").await;
     assert_eq!(again["publish"]["payload"], "stale", "{again}");
     assert_eq!(again["publish"]["dup"], true, "{again}");
     wait_offline(r, "redo").await;
     // An hour after it was published it is dropped; the session and newer messages stay.
-    advance_clock(&emu, 1800).await;
+    emu.advance_clock(1800).await;
     let args = ["-q", "1", "-t", "redo/t", "-m", "fresh"];
     let out = run("mosquitto_pub", r, &dev, &args).await;
     assert!(out.status.success(), "{}", text(&out));
@@ -184,19 +184,6 @@ async fn unacknowledged_qos1_is_retried_for_an_hour_then_dropped() {
     assert_eq!(last["publish"]["payload"], "fresh", "{last}");
     assert_eq!(last["publish"]["dup"], false, "{last}");
     emu.shutdown().await;
-}
-
-async fn advance_clock(emu: &TestEmulator, seconds: u64) {
-    let url = format!(
-        "{}/_emulator/clock/advance?seconds={seconds}",
-        emu.api_url()
-    );
-    let response = reqwest::Client::new()
-        .post(url)
-        .send()
-        .await
-        .expect("clock advance");
-    assert!(response.status().is_success());
 }
 
 /// Waits until the dropped connection has been noticed (its session is offline).

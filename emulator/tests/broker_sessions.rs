@@ -191,30 +191,17 @@ async fn mqtt5_session_expires_on_the_emulator_clock() {
     assert!(out.status.success(), "{}", text(&out));
     wait_offline(r, "exp").await;
     publish(r, &dev, "sess/x", "early", "1").await;
-    advance_clock(&emu, 59).await;
+    emu.advance_clock(59).await;
     let kept = paho(r, &dev, "exp", "5", false, 60, "sess/x", 1).await;
     assert_eq!(kept["session_present"], true, "{kept}");
     assert_eq!(payloads(&kept), vec!["early"]);
     wait_offline(r, "exp").await;
     publish(r, &dev, "sess/x", "late", "1").await;
-    advance_clock(&emu, 60).await;
+    emu.advance_clock(60).await;
     let gone = paho(r, &dev, "exp", "5", false, 60, "sess/x", 1).await;
     assert_eq!(gone["session_present"], false, "{gone}");
     assert!(payloads(&gone).is_empty(), "{gone}");
     emu.shutdown().await;
-}
-
-async fn advance_clock(emu: &TestEmulator, seconds: u64) {
-    let url = format!(
-        "{}/_emulator/clock/advance?seconds={seconds}",
-        emu.api_url()
-    );
-    let response = reqwest::Client::new()
-        .post(url)
-        .send()
-        .await
-        .expect("clock advance");
-    assert!(response.status().is_success());
 }
 
 #[tokio::test(flavor = "multi_thread")]

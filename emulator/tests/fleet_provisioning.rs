@@ -143,7 +143,7 @@ async fn s5_trusted_user_claim_provisions_until_it_expires() {
         "{got}"
     );
     // Five minutes later the claim no longer connects.
-    fleet_support::advance_clock(&emu, 301).await;
+    emu.advance_clock(301).await;
     let late = provision(
         &emu,
         &claim,

@@ -9,9 +9,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 const MARKER: &str = "<!-- quickstart -->";
 
@@ -61,31 +60,6 @@ fn bin_dir() -> PathBuf {
         dir.display()
     );
     dir
-}
-
-/// `iot-emulator` on ports 0 over `data`, with the README's hook; returns once ready.
-fn start_emulator(data: &Path, hook: &str) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_iot-emulator"))
-        .args(["--api-addr", "127.0.0.1:0", "--mqtt-addr", "127.0.0.1:0"])
-        .args([
-            "--credentials-addr",
-            "127.0.0.1:0",
-            "--hook",
-            hook,
-            "--data-dir",
-        ])
-        .arg(data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start iot-emulator");
-    let mut line = String::new();
-    let stdout = child.stdout.take().expect("stdout");
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("ready line");
-    assert!(line.contains("api_url"), "no ready line: {line:?}");
-    child
 }
 
 /// Runs `script` with bash (`-euo pipefail`) in `work`; returns stdout, panics with
@@ -170,7 +144,8 @@ fn the_readme_quick_starts_run_as_written() {
     std::os::unix::fs::symlink(repo().join("fixtures"), work.path().join("fixtures"))
         .expect("fixtures link");
     let data = work.path().join("data");
-    let mut emulator = start_emulator(&data, &readme_hook(&readme));
+    let hook = readme_hook(&readme);
+    let (mut emulator, _) = common::spawn_binary_with(&data, &["--hook", &hook]);
     for (n, (block, expected)) in blocks.iter().zip(EXPECTED).enumerate() {
         let what = format!("quick start S{}", n + 1);
         let stdout = run(block, work.path(), &data, &path, &what);

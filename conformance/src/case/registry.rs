@@ -1,7 +1,7 @@
 //! Case helpers for the JIT and credentials scenarios: CA registration with a
 //! verification certificate, thing groups, role aliases, and what JITP made.
 
-use aws_sdk_iot::types::{AutoRegistrationStatus, RegistrationConfig};
+use aws_sdk_iot::types::{AutoRegistrationStatus, RegistrationConfig, TemplateType};
 
 use super::{Case, Created};
 
@@ -72,19 +72,26 @@ impl Case {
 
     /// CreateProvisioningTemplate `--type JITP` (enabled) named `name(base)`.
     pub async fn create_jitp_template(&mut self, base: &str, body: &str) -> String {
-        let name = self.name(base);
+        self.create_template_of(base, body, TemplateType::Jitp)
+            .await
+    }
+
+    /// CreateThing `thing` (torn down at the end) with `principal` attached.
+    pub async fn create_thing_with(&mut self, thing: &str, principal: &str) {
         self.iot
-            .create_provisioning_template()
-            .template_name(&name)
-            .r#type(aws_sdk_iot::types::TemplateType::Jitp)
-            .template_body(body)
-            .provisioning_role_arn(&self.target.provisioning_role_arn)
-            .enabled(true)
+            .create_thing()
+            .thing_name(thing)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("CreateProvisioningTemplate {name}: {e:?}"));
-        self.created.push(Created::Template(name.clone()));
-        name
+            .unwrap_or_else(|e| panic!("CreateThing {thing}: {e:?}"));
+        self.track_thing(thing);
+        self.iot
+            .attach_thing_principal()
+            .thing_name(thing)
+            .principal(principal)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("AttachThingPrincipal {thing}: {e:?}"));
     }
 
     /// CreateThingGroup named `name(base)`; returns its name and ARN.

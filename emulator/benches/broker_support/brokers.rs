@@ -10,6 +10,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use iot_emulator::{Config, Running};
+
+use crate::bench_util::call;
 use serde_json::{json, Value};
 
 use super::{Files, Target};
@@ -107,20 +109,6 @@ fn write_files(running: &Running, cert: &Value, dir: &Path) {
         &format!("{}{ca}", server.cert_chain_pem),
     );
     write(&files.server_key, &server.key_pem);
-}
-
-async fn call(http: &reqwest::Client, method: &str, url: &str, body: Value) -> Value {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-    let response = http
-        .request(method, url)
-        .json(&body)
-        .send()
-        .await
-        .expect("API call");
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    assert!(status.is_success(), "{url}: {status} {body}");
-    body
 }
 
 /// Starts rumqttd 0.20 with a v4 (MQTT 3.1.1) TLS listener on a free loopback port, with

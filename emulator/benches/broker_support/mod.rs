@@ -7,13 +7,13 @@ pub mod brokers;
 pub mod load;
 pub mod memory;
 
+pub use crate::bench_util::client_tls;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use rumqttc::{MqttOptions, TlsConfiguration, Transport};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// A broker to drive: where it listens and the TLS configuration its devices use.
 #[derive(Clone)]
@@ -69,27 +69,4 @@ impl Files {
             server_key: dir.join("server.private.key"),
         }
     }
-}
-
-/// A rustls client configuration on the ring provider: trusts `ca_pem`, presents the
-/// device certificate, and never resumes a session, so every connect is a full handshake
-/// with client authentication.
-pub fn client_tls(ca_pem: &str, cert_pem: &str, key_pem: &str) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-        roots.add(cert.expect("CA PEM")).expect("CA certificate");
-    }
-    let chain = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
-        .collect::<Result<Vec<_>, _>>()
-        .expect("device certificate PEM");
-    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).expect("device key PEM");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("protocol versions")
-        .with_root_certificates(roots)
-        .with_client_auth_cert(chain, key)
-        .expect("client certificate");
-    config.resumption = rustls::client::Resumption::disabled();
-    Arc::new(config)
 }

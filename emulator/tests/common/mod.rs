@@ -35,6 +35,20 @@ impl TestEmulator {
         &self.running.ready.api_url
     }
 
+    /// Moves the emulator clock forward (seeded emulators; `/_emulator/clock/advance`).
+    pub async fn advance_clock(&self, seconds: u64) {
+        let url = format!(
+            "{}/_emulator/clock/advance?seconds={seconds}",
+            self.api_url()
+        );
+        let response = reqwest::Client::new()
+            .post(url)
+            .send()
+            .await
+            .expect("clock advance");
+        assert!(response.status().is_success());
+    }
+
     /// Runs `aws iot <args>` against this emulator (off the async runtime).
     pub async fn aws(&self, args: &[&str]) -> CliResult {
         let url = self.api_url().to_string();
@@ -95,11 +109,21 @@ impl CliResult {
 
 /// The real binary, started on ephemeral ports over `data_dir`, and its ready line.
 pub fn spawn_binary(data_dir: &std::path::Path) -> (std::process::Child, iot_emulator::ReadyInfo) {
+    spawn_binary_with(data_dir, &[])
+}
+
+/// [`spawn_binary`] with further flags.
+pub fn spawn_binary_with(
+    data_dir: &std::path::Path,
+    flags: &[&str],
+) -> (std::process::Child, iot_emulator::ReadyInfo) {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
     let mut child = Command::new(env!("CARGO_BIN_EXE_iot-emulator"))
         .args(["--api-addr", "127.0.0.1:0", "--mqtt-addr", "127.0.0.1:0"])
-        .args(["--credentials-addr", "127.0.0.1:0", "--data-dir"])
+        .args(["--credentials-addr", "127.0.0.1:0"])
+        .args(flags)
+        .arg("--data-dir")
         .arg(data_dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -132,20 +132,6 @@ pub async fn provisioning_claim(emu: &TestEmulator, template: &str) -> Claim {
     }
 }
 
-/// Moves the emulator clock forward.
-pub async fn advance_clock(emu: &TestEmulator, seconds: u64) {
-    let url = format!(
-        "{}/_emulator/clock/advance?seconds={seconds}",
-        emu.api_url()
-    );
-    let response = reqwest::Client::new()
-        .post(url)
-        .send()
-        .await
-        .expect("clock advance");
-    assert!(response.status().is_success());
-}
-
 fn with_connection(emu: &TestEmulator, claim: &Claim, mut options: Value) -> Value {
     let ready = &emu.running.ready;
     options["host"] = json!(ready.mqtt_host);
