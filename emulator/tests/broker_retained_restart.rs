@@ -1,12 +1,14 @@
 //! What the real binary acknowledged survives `kill -9` and a restart over the same
 //! `--data-dir`: retained messages, and persistent sessions (awscrt MQTT 3.1.1 and 5) with
-//! their subscriptions and the QoS 1 messages queued for them while offline. Both live in
-//! the registry's store, not in the broker's memory.
+//! their subscriptions and the QoS 1 messages queued for them, offline or still
+//! unacknowledged by a connected client. All of it lives in the registry's store, not in
+//! the broker's memory.
 
 mod common;
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 use common::{aws_env, run_python, venv};
 use iot_emulator::ReadyInfo;
@@ -15,6 +17,14 @@ use serde_json::Value;
 struct Process {
     child: Child,
     ready: ReadyInfo,
+}
+
+/// A failed assertion must not leave the emulator running.
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// Starts the binary on ephemeral ports and waits for its ready line on stdout.
@@ -93,7 +103,7 @@ fn retained_messages_survive_kill_9() {
     first.child.kill().expect("SIGKILL the emulator we started");
     first.child.wait().expect("reaped");
 
-    let mut second = start(dir.path());
+    let second = start(dir.path());
     let read = [
         "-V", "mqttv311", "-t", "keep/t", "-C", "1", "-W", "10", "-F", "%r %t %p",
     ];
@@ -105,8 +115,6 @@ fn retained_messages_survive_kill_9() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    second.child.kill().expect("stop the emulator we started");
-    second.child.wait().expect("reaped");
 }
 
 /// Runs `broker_crt_session.py` (awscrt) against `ready` and returns what it reported.
@@ -153,7 +161,7 @@ fn persistent_sessions_and_their_queued_messages_survive_kill_9() {
     first.child.kill().expect("SIGKILL the emulator we started");
     first.child.wait().expect("reaped");
 
-    let mut second = start(dir.path());
+    let second = start(dir.path());
     for mode in ["mqtt3", "mqtt5"] {
         // No SUBSCRIBE: the restored session's subscription delivers its queue.
         let resumed = crt(&second.ready, &files, mode, "2", "0");
@@ -164,6 +172,58 @@ fn persistent_sessions_and_their_queued_messages_survive_kill_9() {
             "{mode}: {resumed}"
         );
     }
-    second.child.kill().expect("stop the emulator we started");
-    second.child.wait().expect("reaped");
+}
+
+/// Reads `child`'s next stdout line as JSON.
+fn next_line(lines: &mut impl Iterator<Item = std::io::Result<String>>) -> Value {
+    let line = lines.next().expect("a line").expect("stdout");
+    serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"))
+}
+
+#[test]
+fn a_message_a_connected_client_has_not_acknowledged_survives_kill_9() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut first = start(dir.path());
+    let files = device(&first.ready, dir.path());
+    let port = first.ready.mqtt_port.to_string();
+    let script =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/py/broker_unacked.py");
+    let r = &first.ready;
+    let mut holder = Command::new(venv().join("bin/python"))
+        .arg(script)
+        .args([&r.mqtt_host, &port, &r.root_ca_path, &files.0, &files.1])
+        .args(["holder", "hold/t"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("broker_unacked.py");
+    let mut lines = BufReader::new(holder.stdout.take().expect("stdout")).lines();
+    assert_eq!(next_line(&mut lines)["subscribed"], true);
+    let publish = ["-V", "mqttv311", "-q", "1", "-t", "hold/t", "-m", "held"];
+    let out = mosquitto("mosquitto_pub", &first.ready, &files, &publish);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Delivered and PUBACKed to the publisher, not yet acknowledged by the subscriber.
+    assert_eq!(next_line(&mut lines)["received"], "held");
+    first.child.kill().expect("SIGKILL the emulator we started");
+    first.child.wait().expect("reaped");
+    holder
+        .wait()
+        .expect("the subscriber ends with its connection");
+
+    let second = start(dir.path());
+    let r = &second.ready;
+    let port = r.mqtt_port.to_string();
+    let host = r.mqtt_host.as_str();
+    let (ca, cert, key) = (r.root_ca_path.as_str(), files.0.as_str(), files.1.as_str());
+    let args = [
+        host, &port, ca, cert, key, "holder", "3", "0", "0", "hold/t", "1", "15",
+    ];
+    let resumed = run_python("broker_session.py", &args);
+    assert!(resumed.success, "{}", resumed.stderr);
+    let resumed = resumed.json();
+    assert_eq!(resumed["session_present"], true, "{resumed}");
+    assert_eq!(resumed["messages"][0]["payload"], "held", "{resumed}");
 }

@@ -269,8 +269,9 @@ impl Router {
             let Some(client) = state.clients.get_mut(&client_id) else {
                 continue;
             };
-            if client.handle.is_none() && qos == QoS::AtLeastOnce {
-                // Offline, hence persistent: durable before the publisher's PUBACK.
+            if client.session.expiry_s > 0 && qos == QoS::AtLeastOnce {
+                // A persistent session, connected or not: durable before the publisher's
+                // PUBACK, so a crash loses nothing it was promised.
                 delivery.stored = Some(state.next_seq);
                 rows.push(store::message_row(&client_id, &delivery, state.next_seq));
                 state.next_seq += 1;

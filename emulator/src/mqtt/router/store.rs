@@ -1,8 +1,8 @@
 //! Keeping persistent sessions in the registry so that they survive a restart: the session
-//! row whenever its subscriptions or expiry change, and every QoS 1 message queued for it
-//! while it is offline, durably before the publisher gets its PUBACK. A stored message
-//! leaves the store once the client acknowledges it or it is dropped. Messages queued for,
-//! or in flight to, a connected client are written when its connection ends.
+//! row whenever its subscriptions or expiry change, and every QoS 1 message routed to it,
+//! connected or offline, durably before the publisher gets its PUBACK. A stored message
+//! leaves the store once the client acknowledges it or it is dropped; when a connection
+//! ends, its unacknowledged messages are written again marked DUP.
 
 use super::*;
 use crate::registry::session::{StoredMessage, StoredSession, StoredSubscription};

@@ -99,3 +99,32 @@ fn a_clean_start_or_a_non_persistent_session_leaves_nothing_stored() {
     assert!(router.registry.stored_sessions().is_empty());
     assert!(Router::new(router.registry.clone()).client_ids().is_empty());
 }
+
+#[test]
+fn a_connected_persistent_session_gets_its_messages_stored_before_the_puback() {
+    let router = router();
+    let a = conn(1, "c");
+    let g = router.attach_session("p", persistent(&a, false, 600));
+    sub(&router, "p", "t/#", QoS::AtLeastOnce);
+    let b = conn(2, "c");
+    router.attach_session("q", persistent(&b, true, 0));
+    sub(&router, "q", "t/#", QoS::AtLeastOnce);
+    router
+        .publish("x", message("t/x", b"1", QoS::AtLeastOnce, false))
+        .expect("stored before the PUBACK");
+    assert_eq!(
+        stored_payloads(&router),
+        vec![b"1".to_vec()],
+        "only p's copy"
+    );
+    // A crash now: the restarted router has p's message queued.
+    let again = Router::new(router.registry.clone());
+    assert_eq!(again.queued("p"), 1);
+    assert!(again.subscriptions("q").is_empty(), "q was not persistent");
+    // Acknowledged before the crash: gone.
+    let got = router.take_queued("p", 1, 10);
+    router.forget_stored("p", &[got[0].stored.expect("stored")]);
+    assert!(stored_payloads(&router).is_empty());
+    leave(&router, "p", 1, g.generation, 600);
+    assert!(stored_payloads(&router).is_empty(), "nothing left to write");
+}
