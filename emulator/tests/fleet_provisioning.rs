@@ -10,17 +10,6 @@ use fleet_support::{
 };
 use serde_json::{json, Value};
 
-/// S4's admin steps: the claim with its policy, thing type Bulb, the device policy and
-/// the template.
-async fn s4_admin(emu: &TestEmulator) -> fleet_support::Claim {
-    let claim = claim_certificate(emu, "BulbClaimPolicy", "policies/s4-bulb.json").await;
-    emu.aws_ok(&["create-thing-type", "--thing-type-name", "Bulb"])
-        .await;
-    fleet_support::create_policy(emu, "BulbPolicy", "policies/s5-pubsub.json").await;
-    create_template(emu, "BulbTemplate", "templates/s4-bulb.json").await;
-    claim
-}
-
 /// Connect, Publish, Receive and Subscribe on everything.
 const ALLOW_ALL: &str = "policies/s4-bulb.json";
 
@@ -76,7 +65,7 @@ async fn s1_claim_provisions_over_mqtt5_with_alpn_then_reconnects_as_the_thing()
 #[tokio::test(flavor = "multi_thread")]
 async fn s4_mqtt311_connection_gets_the_device_configuration() {
     let emu = TestEmulator::start().await;
-    let claim = s4_admin(&emu).await;
+    let claim = fleet_support::s4_admin(&emu).await;
     let got = provision(
         &emu,
         &claim,
@@ -100,7 +89,7 @@ async fn s4_mqtt311_connection_gets_the_device_configuration() {
 #[tokio::test(flavor = "multi_thread")]
 async fn csr_flow_keeps_the_subject_and_needs_no_private_key() {
     let emu = TestEmulator::start().await;
-    let claim = s4_admin(&emu).await;
+    let claim = fleet_support::s4_admin(&emu).await;
     let (csr, key) = fleet_support::csr(&claim, "bulb-0003");
     let got = provision(
         &emu,
@@ -339,7 +328,7 @@ async fn a_hook_that_denies_rejects_and_creates_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn s4_payloads_and_registry_snapshot_in_seed_mode() {
     let emu = TestEmulator::seeded(4).await;
-    let claim = s4_admin(&emu).await;
+    let claim = fleet_support::s4_admin(&emu).await;
     let got = provision(
         &emu,
         &claim,

@@ -1,5 +1,5 @@
-//! Scenarios S1 (claim certificate, pre-provisioning hook, MQTT 5 with ALPN) and S5
-//! (trusted-user claim) in every request form: CreateKeysAndCertificate and
+//! Scenarios S1 (claim certificate, pre-provisioning hook, MQTT 5 with ALPN), S4 (claim
+//! certificate, MQTT 3.1.1) and S5 (trusted-user claim) in every request form: CreateKeysAndCertificate and
 //! CreateCertificateFromCsr, over JSON (the AWS IoT Device SDK v2's identity client) and
 //! CBOR (a plain awscrt MQTT 5 client, as the SDK has no CBOR). Each device reconnects with
 //! its new certificate as the thing. Then both scenarios as insta snapshots in seed mode:
@@ -101,6 +101,29 @@ async fn s1_claim_provisions_in_every_form() {
                              "parameters": {"SerialNumber": serial}});
         let got = run(&emu, &claim, form, &thing, options).await;
         check(&emu, &got, form, &thing, json!({})).await;
+    }
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s4_claim_provisions_in_every_form() {
+    let emu = TestEmulator::start().await;
+    let claim = fleet_support::s4_admin(&emu).await;
+    for (n, form) in FORMS.into_iter().enumerate() {
+        let serial = format!("F{n}");
+        let thing = format!("MyThing_{serial}");
+        // The SDK's MQTT 3.1.1 connection for JSON; CBOR goes over the plain MQTT 5 client.
+        let options = json!({"proto": "mqtt3", "client_id": format!("bulb-{n}"),
+                             "template": "BulbTemplate", "parameters": {"SerialNumber": serial}});
+        let got = run(&emu, &claim, form, &thing, options).await;
+        check(
+            &emu,
+            &got,
+            form,
+            &thing,
+            json!({"MyDeviceOption": "Normal"}),
+        )
+        .await;
     }
     emu.shutdown().await;
 }

@@ -245,3 +245,14 @@ pub fn redact(mut value: Value) -> Value {
     }
     value
 }
+
+/// S4's admin steps: the claim with its policy, thing type Bulb, the device policy and
+/// the template.
+pub async fn s4_admin(emu: &TestEmulator) -> Claim {
+    let claim = claim_certificate(emu, "BulbClaimPolicy", "policies/s4-bulb.json").await;
+    emu.aws_ok(&["create-thing-type", "--thing-type-name", "Bulb"])
+        .await;
+    create_policy(emu, "BulbPolicy", "policies/s5-pubsub.json").await;
+    create_template(emu, "BulbTemplate", "templates/s4-bulb.json").await;
+    claim
+}
