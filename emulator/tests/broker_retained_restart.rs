@@ -88,18 +88,20 @@ fn mosquitto(program: &str, ready: &ReadyInfo, files: &(String, String), extra: 
         .unwrap_or_else(|e| panic!("{program} (install mosquitto-clients): {e}"))
 }
 
+/// `mosquitto_pub` with `args`; panics unless it succeeds (its QoS 1 PUBACK arrived).
+fn publish_ok(ready: &ReadyInfo, files: &(String, String), args: &[&str]) {
+    let out = mosquitto("mosquitto_pub", ready, files, args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "mosquitto_pub: {stderr}");
+}
+
 #[test]
 fn retained_messages_survive_kill_9() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut first = start(dir.path());
     let files = device(&first.ready, dir.path());
     let publish = ["-V", "5", "-r", "-q", "1", "-t", "keep/t", "-m", "kept"];
-    let out = mosquitto("mosquitto_pub", &first.ready, &files, &publish);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    publish_ok(&first.ready, &files, &publish);
     first.child.kill().expect("SIGKILL the emulator we started");
     first.child.wait().expect("reaped");
 
@@ -150,12 +152,7 @@ fn persistent_sessions_and_their_queued_messages_survive_kill_9() {
         for payload in ["q1", "q2"] {
             let topic = format!("keep/{mode}");
             let publish = ["-V", "5", "-q", "1", "-t", &topic, "-m", payload];
-            let out = mosquitto("mosquitto_pub", &first.ready, &files, &publish);
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            publish_ok(&first.ready, &files, &publish);
         }
     }
     first.child.kill().expect("SIGKILL the emulator we started");
@@ -199,12 +196,7 @@ fn a_message_a_connected_client_has_not_acknowledged_survives_kill_9() {
     let mut lines = BufReader::new(holder.stdout.take().expect("stdout")).lines();
     assert_eq!(next_line(&mut lines)["subscribed"], true);
     let publish = ["-V", "mqttv311", "-q", "1", "-t", "hold/t", "-m", "held"];
-    let out = mosquitto("mosquitto_pub", &first.ready, &files, &publish);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    publish_ok(&first.ready, &files, &publish);
     // Delivered and PUBACKed to the publisher, not yet acknowledged by the subscriber.
     assert_eq!(next_line(&mut lines)["received"], "held");
     first.child.kill().expect("SIGKILL the emulator we started");
