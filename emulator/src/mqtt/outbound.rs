@@ -118,8 +118,16 @@ impl Session {
             if batch.is_empty() {
                 return Ok(());
             }
-            for delivery in batch {
-                self.deliver(conn, delivery).await?;
+            let mut batch = batch.into_iter();
+            while let Some(delivery) = batch.next() {
+                if let Err(exit) = self.deliver(conn, delivery).await {
+                    // The connection is gone: what this batch still holds stays the
+                    // session's, handed back with the window when the connection ends.
+                    batch.for_each(|rest| {
+                        self.inflight.queue(rest);
+                    });
+                    return Err(exit);
+                }
             }
         }
     }

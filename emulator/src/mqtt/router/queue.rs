@@ -76,21 +76,26 @@ impl Router {
     pub fn drop_stale(&self) {
         let now = self.now_ms();
         let mut state = self.lock();
-        let mut stale: Vec<(String, u64)> = Vec::new();
+        let mut stale: Vec<(String, Vec<u64>)> = Vec::new();
         for (client_id, client) in state.clients.iter_mut() {
             if let Some(handle) = &client.handle {
                 handle.wake.notify_one();
                 continue;
             }
             let queue = &mut client.session.queue;
-            for d in queue.iter().filter(|d| persist::past_redelivery(d, now)) {
-                stale.extend(d.stored.map(|seq| (client_id.clone(), seq)));
+            let seqs: Vec<u64> = queue
+                .iter()
+                .filter(|d| persist::past_redelivery(d, now))
+                .filter_map(|d| d.stored)
+                .collect();
+            if !seqs.is_empty() {
+                stale.push((client_id.clone(), seqs));
             }
             queue.retain(|d| !persist::past_redelivery(d, now));
         }
         drop(state);
-        for (client_id, seq) in stale {
-            self.forget_stored(&client_id, &[seq]);
+        for (client_id, seqs) in stale {
+            self.forget_stored(&client_id, &seqs);
         }
         self.drained.notify_waiters();
     }

@@ -157,13 +157,12 @@ impl Router {
             .filter(|(_, c)| c.session.expired(now))
             .map(|(id, _)| id.clone())
             .collect();
+        // Unstored under the lock: a reconnect in between must not lose its new row.
         for id in &expired {
             state.clients.remove(id);
-        }
-        drop(state);
-        for id in &expired {
             self.unstore(id);
         }
+        drop(state);
         if !expired.is_empty() {
             self.wake_held();
         }
@@ -179,10 +178,10 @@ impl Router {
             .get(client_id)
             .is_some_and(|c| c.handle.is_none());
         let discarded = offline && state.clients.remove(client_id).is_some();
-        drop(state);
         if discarded {
             self.unstore(client_id);
         }
+        drop(state);
         self.wake_held();
         discarded
     }
