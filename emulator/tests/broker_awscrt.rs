@@ -5,7 +5,7 @@ mod broker_support;
 mod common;
 
 use broker_support::{device, Device};
-use common::{run_python, TestEmulator};
+use common::TestEmulator;
 use iot_emulator::registry::certificate::CertStatus;
 use iot_emulator::Running;
 use serde_json::{json, Value};
@@ -23,12 +23,7 @@ async fn crt(running: &Running, dev: &Device, mode: &str, client_id: &str, alpn:
     if alpn {
         args.push("alpn".into());
     }
-    let out = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        run_python("broker_crt.py", &refs)
-    })
-    .await
-    .expect("python task");
+    let out = common::run_python_async("broker_crt.py", args).await;
     assert!(out.success, "broker_crt.py {mode} failed: {}", out.stderr);
     out.json()
 }

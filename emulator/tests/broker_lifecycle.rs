@@ -6,7 +6,7 @@ mod broker_support;
 mod common;
 
 use broker_support::{device, run, spawn, text, wait, wait_subscribed, Device};
-use common::{run_python, TestEmulator};
+use common::TestEmulator;
 use iot_emulator::registry::certificate::CertStatus;
 use iot_emulator::Running;
 use serde_json::Value;
@@ -124,12 +124,7 @@ async fn raw(r: &Running, dev: &Device, phase: &str) -> Value {
         "redo/t".into(),
         phase.into(),
     ];
-    let out = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        run_python("broker_redelivery.py", &refs)
-    })
-    .await
-    .expect("python task");
+    let out = common::run_python_async("broker_redelivery.py", args).await;
     assert!(out.success, "broker_redelivery.py {phase}: {}", out.stderr);
     out.json()
 }

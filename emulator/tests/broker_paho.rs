@@ -5,7 +5,7 @@ mod broker_support;
 mod common;
 
 use broker_support::{device, Device};
-use common::{run_python, TestEmulator};
+use common::TestEmulator;
 use iot_emulator::registry::certificate::CertStatus;
 use iot_emulator::Running;
 use serde_json::{json, Value};
@@ -21,12 +21,7 @@ async fn paho(running: &Running, dev: &Device, mode: &str, proto: &str, client_i
         dev.key.display().to_string(),
         client_id.into(),
     ];
-    let out = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        run_python("broker_paho.py", &refs)
-    })
-    .await
-    .expect("python task");
+    let out = common::run_python_async("broker_paho.py", args).await;
     assert!(out.success, "broker_paho.py {mode} failed: {}", out.stderr);
     out.json()
 }
@@ -108,12 +103,7 @@ async fn paho_denied(running: &Running, dev: &Device, proto: &str, client_id: &s
         client_id.into(),
         "denied/topic".into(),
     ];
-    let out = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        run_python("broker_paho.py", &refs)
-    })
-    .await
-    .expect("python task");
+    let out = common::run_python_async("broker_paho.py", args).await;
     assert!(out.success, "broker_paho.py denied failed: {}", out.stderr);
     out.json()
 }

@@ -372,12 +372,7 @@ async fn crt(emu: &TestEmulator, dev: &Device, mode: &str, client_id: &str) -> V
         dev.key.display().to_string(),
         client_id.into(),
     ];
-    let out = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        common::run_python("broker_policy.py", &refs)
-    })
-    .await
-    .expect("python task");
+    let out = common::run_python_async("broker_policy.py", args).await;
     assert!(
         out.success,
         "broker_policy.py {mode} failed: {}",

@@ -8,48 +8,15 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
-use common::{aws_env, run_python, venv};
+use common::{aws_blocking, run_python, venv, Binary};
 use iot_emulator::ReadyInfo;
 use serde_json::Value;
 
-struct Process {
-    child: Child,
-    ready: ReadyInfo,
-}
-
-/// A failed assertion must not leave the emulator running.
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the binary on ephemeral ports and waits for its ready line on stdout.
-fn start(data_dir: &Path) -> Process {
-    let (child, ready) = common::spawn_binary(data_dir);
-    Process { child, ready }
-}
-
-fn aws(ready: &ReadyInfo, args: &[&str]) -> Value {
-    let mut cmd = Command::new(venv().join("bin/aws"));
-    aws_env(&mut cmd);
-    let out = cmd
-        .arg("iot")
-        .args(args)
-        .args(["--endpoint-url", &ready.api_url])
-        .output()
-        .expect("aws CLI");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "aws iot {args:?}: {stderr}");
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
-}
-
 /// A device certificate made through the control plane, with an allow-all policy.
 fn device(ready: &ReadyInfo, dir: &Path) -> (String, String) {
-    let made = aws(ready, &["create-keys-and-certificate", "--set-as-active"]);
+    let made = aws_blocking(ready, &["create-keys-and-certificate", "--set-as-active"]);
     let cert = dir.join("device.pem.crt");
     let key = dir.join("device.private.key");
     let text = |v: &Value| v.as_str().expect("PEM").to_string();
@@ -63,9 +30,9 @@ fn device(ready: &ReadyInfo, dir: &Path) -> (String, String) {
         "--policy-document",
         document,
     ];
-    aws(ready, &policy);
+    aws_blocking(ready, &policy);
     let arn = text(&made["certificateArn"]);
-    aws(
+    aws_blocking(
         ready,
         &["attach-policy", "--policy-name", "all", "--target", &arn],
     );
@@ -98,14 +65,14 @@ fn publish_ok(ready: &ReadyInfo, files: &(String, String), args: &[&str]) {
 #[test]
 fn retained_messages_survive_kill_9() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut first = start(dir.path());
+    let mut first = Binary::spawn(dir.path());
     let files = device(&first.ready, dir.path());
     let publish = ["-V", "5", "-r", "-q", "1", "-t", "keep/t", "-m", "kept"];
     publish_ok(&first.ready, &files, &publish);
     first.child.kill().expect("SIGKILL the emulator we started");
     first.child.wait().expect("reaped");
 
-    let second = start(dir.path());
+    let second = Binary::spawn(dir.path());
     let read = [
         "-V", "mqttv311", "-t", "keep/t", "-C", "1", "-W", "10", "-F", "%r %t %p",
     ];
@@ -144,7 +111,7 @@ fn crt(ready: &ReadyInfo, files: &(String, String), mode: &str, count: &str, sub
 #[test]
 fn persistent_sessions_and_their_queued_messages_survive_kill_9() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut first = start(dir.path());
+    let mut first = Binary::spawn(dir.path());
     let files = device(&first.ready, dir.path());
     for mode in ["mqtt3", "mqtt5"] {
         let made = crt(&first.ready, &files, mode, "0", "1");
@@ -158,7 +125,7 @@ fn persistent_sessions_and_their_queued_messages_survive_kill_9() {
     first.child.kill().expect("SIGKILL the emulator we started");
     first.child.wait().expect("reaped");
 
-    let second = start(dir.path());
+    let second = Binary::spawn(dir.path());
     for mode in ["mqtt3", "mqtt5"] {
         // No SUBSCRIBE: the restored session's subscription delivers its queue.
         let resumed = crt(&second.ready, &files, mode, "2", "0");
@@ -180,7 +147,7 @@ fn next_line(lines: &mut impl Iterator<Item = std::io::Result<String>>) -> Value
 #[test]
 fn a_message_a_connected_client_has_not_acknowledged_survives_kill_9() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut first = start(dir.path());
+    let mut first = Binary::spawn(dir.path());
     let files = device(&first.ready, dir.path());
     let port = first.ready.mqtt_port.to_string();
     let script =
@@ -205,7 +172,7 @@ fn a_message_a_connected_client_has_not_acknowledged_survives_kill_9() {
         .wait()
         .expect("the subscriber ends with its connection");
 
-    let second = start(dir.path());
+    let second = Binary::spawn(dir.path());
     let r = &second.ready;
     let port = r.mqtt_port.to_string();
     let host = r.mqtt_host.as_str();

@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use broker_support::{device, run, spawn, text, wait, wait_subscribed, Device};
-use common::{run_python, TestEmulator};
+use common::TestEmulator;
 use iot_emulator::registry::certificate::CertStatus;
 use iot_emulator::{Config, Running};
 use serde_json::{json, Value};
@@ -41,12 +41,7 @@ async fn paho(
         // Long enough for what should arrive; what must not arrive is waited for briefly.
         if count > 1 { "20" } else { "3" }.into(),
     ];
-    let out = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        run_python("broker_session.py", &refs)
-    })
-    .await
-    .expect("python task");
+    let out = common::run_python_async("broker_session.py", args).await;
     assert!(out.success, "broker_session.py failed: {}", out.stderr);
     out.json()
 }
@@ -114,12 +109,7 @@ async fn crt(r: &Running, dev: &Device, mode: &str, id: &str, count: usize, sub:
         count.to_string(),
         if sub { "1" } else { "0" }.into(),
     ];
-    let out = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        run_python("broker_crt_session.py", &refs)
-    })
-    .await
-    .expect("python task");
+    let out = common::run_python_async("broker_crt_session.py", args).await;
     assert!(out.success, "broker_crt_session.py failed: {}", out.stderr);
     out.json()
 }

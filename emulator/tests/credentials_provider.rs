@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{run_python, TestEmulator};
+use common::TestEmulator;
 use serde_json::{json, Value};
 
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/device-role";
@@ -93,12 +93,7 @@ async fn request(emu: &TestEmulator, dev: &DeviceCert, alias: &str, thing: Optio
         dev.key.clone(),
     ];
     args.extend(thing.map(str::to_string));
-    let out = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        run_python("credentials.py", &refs)
-    })
-    .await
-    .expect("python task");
+    let out = common::run_python_async("credentials.py", args).await;
     assert!(out.success, "credentials.py failed: {}", out.stderr);
     out.json()
 }

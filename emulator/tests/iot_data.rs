@@ -8,7 +8,7 @@ mod common;
 use std::process::Command;
 
 use broker_support::{device, spawn, text, wait, wait_connected, wait_subscribed, Device};
-use common::{run_python, venv, CliResult, TestEmulator};
+use common::{venv, CliResult, TestEmulator};
 use iot_emulator::registry::certificate::CertStatus;
 use iot_emulator::Running;
 
@@ -54,12 +54,7 @@ async fn boto3(running: &Running, mode: &str, dev: Option<&Device>) -> String {
             dev.key.display().to_string(),
         ]);
     }
-    let out = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        run_python("iot_data.py", &refs)
-    })
-    .await
-    .expect("python task");
+    let out = common::run_python_async("iot_data.py", args).await;
     assert!(
         out.success && out.stdout.ends_with("done\n"),
         "iot_data.py {mode} failed:\n{}{}",

@@ -8,7 +8,7 @@ mod common;
 
 use std::process::{Command, Output, Stdio};
 
-use common::{register_ca, run_python, TestCa, TestEmulator};
+use common::{register_ca, TestCa, TestEmulator};
 use serde_json::Value;
 
 struct Files {
@@ -236,12 +236,7 @@ async fn the_credentials_endpoint_registers_too() {
         device.cert.clone(),
         device.key.clone(),
     ];
-    let out = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        run_python("credentials.py", &refs)
-    })
-    .await
-    .unwrap();
+    let out = common::run_python_async("credentials.py", args.to_vec()).await;
     assert!(out.json()["error"].is_string(), "{}", out.stdout);
     assert_eq!(
         status(&emu, &cert_id(&pem)).await.as_deref(),

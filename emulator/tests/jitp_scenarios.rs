@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{file_arg, fixture, run_python, TestCa, TestEmulator};
+use common::{file_arg, fixture, TestCa, TestEmulator};
 
 /// `common::register_ca` with auto-registration enabled, as every JITP CA here is.
 async fn register_ca(
@@ -44,12 +44,7 @@ fn write_device(dir: &tempfile::TempDir, stem: &str, cert: &str, key: &str) -> (
 }
 
 async fn python(script: &'static str, args: Vec<String>) -> Value {
-    let out = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        run_python(script, &refs)
-    })
-    .await
-    .unwrap();
+    let out = common::run_python_async(script, args).await;
     assert!(out.success, "{script}: {}", out.stderr);
     out.json()
 }

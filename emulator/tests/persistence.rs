@@ -3,44 +3,16 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Child, Command};
+use std::process::Command;
 
-use common::{aws_env, venv};
-use iot_emulator::ReadyInfo;
-use serde_json::Value;
-
-struct Process {
-    child: Child,
-    ready: ReadyInfo,
-}
-
-/// Starts the binary on ephemeral ports and waits for its ready line on stdout.
-fn spawn(data_dir: &Path) -> Process {
-    let (child, ready) = common::spawn_binary(data_dir);
-    Process { child, ready }
-}
-
-fn aws(ready: &ReadyInfo, args: &[&str]) -> Value {
-    let mut cmd = Command::new(venv().join("bin/aws"));
-    aws_env(&mut cmd);
-    let out = cmd
-        .arg("iot")
-        .args(args)
-        .args(["--endpoint-url", &ready.api_url])
-        .output()
-        .expect("aws CLI");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "aws iot {args:?}: {stderr}");
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
-}
+use common::{aws_blocking, Binary};
 
 #[test]
 fn registry_survives_kill_9_and_sigterm_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let mut first = spawn(dir.path());
-    aws(&first.ready, &["create-thing", "--thing-name", "kept"]);
-    let cert = aws(
+    let mut first = Binary::spawn(dir.path());
+    aws_blocking(&first.ready, &["create-thing", "--thing-name", "kept"]);
+    let cert = aws_blocking(
         &first.ready,
         &["create-keys-and-certificate", "--set-as-active"],
     );
@@ -49,7 +21,7 @@ fn registry_survives_kill_9_and_sigterm_exits_cleanly() {
     first.child.kill().unwrap(); // SIGKILL: no chance to flush anything
     first.child.wait().unwrap();
 
-    let mut second = spawn(dir.path());
+    let mut second = Binary::spawn(dir.path());
     assert_eq!(
         second.ready.data_ats_endpoint,
         first.ready.data_ats_endpoint
@@ -58,14 +30,14 @@ fn registry_survives_kill_9_and_sigterm_exits_cleanly() {
         std::fs::read_to_string(&second.ready.root_ca_path).unwrap(),
         ca_before
     );
-    let thing = aws(&second.ready, &["describe-thing", "--thing-name", "kept"]);
+    let thing = aws_blocking(&second.ready, &["describe-thing", "--thing-name", "kept"]);
     assert_eq!(thing["thingName"], "kept");
-    let described = aws(
+    let described = aws_blocking(
         &second.ready,
         &["describe-certificate", "--certificate-id", &id],
     );
     assert_eq!(described["certificateDescription"]["status"], "ACTIVE");
-    let next = aws(&second.ready, &["create-keys-and-certificate"]);
+    let next = aws_blocking(&second.ready, &["create-keys-and-certificate"]);
     assert_ne!(
         next["certificateId"], cert["certificateId"],
         "a restart must not repeat keys"

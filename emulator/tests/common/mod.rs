@@ -107,6 +107,42 @@ impl CliResult {
     }
 }
 
+/// The real binary on ephemeral ports over a data dir; killed when dropped, so a failed
+/// assertion never leaves it running.
+pub struct Binary {
+    pub child: std::process::Child,
+    pub ready: iot_emulator::ReadyInfo,
+}
+
+impl Binary {
+    pub fn spawn(data_dir: &std::path::Path) -> Self {
+        let (child, ready) = spawn_binary(data_dir);
+        Binary { child, ready }
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `aws iot <args>` against `ready`'s API, blocking; panics unless it succeeds.
+pub fn aws_blocking(ready: &iot_emulator::ReadyInfo, args: &[&str]) -> Value {
+    let mut cmd = Command::new(venv().join("bin/aws"));
+    aws_env(&mut cmd);
+    let out = cmd
+        .arg("iot")
+        .args(args)
+        .args(["--endpoint-url", &ready.api_url])
+        .output()
+        .expect("aws CLI");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "aws iot {args:?}: {stderr}");
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
 /// The real binary, started on ephemeral ports over `data_dir`, and its ready line.
 pub fn spawn_binary(data_dir: &std::path::Path) -> (std::process::Child, iot_emulator::ReadyInfo) {
     spawn_binary_with(data_dir, &[])
@@ -180,6 +216,16 @@ pub fn run_python(script: &str, args: &[&str]) -> CliResult {
     aws_env(&mut cmd);
     cmd.arg(path).args(args);
     into_result(cmd.output().expect("run python"))
+}
+
+/// [`run_python`] off the async runtime.
+pub async fn run_python_async(script: &'static str, args: Vec<String>) -> CliResult {
+    tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_python(script, &refs)
+    })
+    .await
+    .expect("python task")
 }
 
 fn into_result(out: Output) -> CliResult {
