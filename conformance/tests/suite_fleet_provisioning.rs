@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use conformance::case::fixture;
+use conformance::case::IssuedCertificate;
 use conformance::{expect, Case};
 use iot_device_client::mqtt::{Connection, Protocol, Qos};
 use iot_device_client::provision::{provision_by_claim, ClaimRequest, KeySource, Provisioner};
@@ -13,15 +14,19 @@ use iot_device_client::wire::Format;
 use iot_device_client::ClientError;
 use serde_json::{json, Value};
 
-/// The S4 template with its policy renamed to this case's name for it.
-async fn s4_setup(case: &mut Case) -> String {
+/// S4's claim certificate, and its template with the policy renamed to this case's name
+/// for it.
+async fn s4_setup(case: &mut Case) -> (IssuedCertificate, String) {
+    let claim = case
+        .claim_certificate("BulbClaimPolicy", "policies/s4-bulb.json")
+        .await;
     case.ensure_thing_type("Bulb").await;
     let device_policy = case
         .create_policy("BulbPolicy", &fixture("policies/s4-bulb.json"))
         .await;
     let body = fixture("templates/s4-bulb.json")
         .replace("\"BulbPolicy\"", &format!("\"{device_policy}\""));
-    case.create_template("BulbTemplate", &body).await
+    (claim, case.create_template("BulbTemplate", &body).await)
 }
 
 /// The control plane sees the S4 thing (type Bulb, Make=Sony) and an ACTIVE certificate.
@@ -74,10 +79,7 @@ async fn s4_claim_registers_a_bulb_with_its_device_configuration() {
     let Some(mut case) = Case::start().await else {
         return;
     };
-    let claim = case
-        .claim_certificate("BulbClaimPolicy", "policies/s4-bulb.json")
-        .await;
-    let template = s4_setup(&mut case).await;
+    let (claim, template) = s4_setup(&mut case).await;
     let serial = case.name("0002");
     let mut mqtt = case.mqtt(&case.name("bulb-claim"), claim.identity.clone());
     mqtt.protocol = Protocol::V311;
@@ -136,10 +138,7 @@ async fn csr_claim_over_cbor_saves_the_device_and_the_next_run_reuses_it() {
     let Some(mut case) = Case::start().await else {
         return;
     };
-    let claim = case
-        .claim_certificate("BulbClaimPolicy", "policies/s4-bulb.json")
-        .await;
-    let template = s4_setup(&mut case).await;
+    let (claim, template) = s4_setup(&mut case).await;
     let serial = case.name("0003");
     let request = ClaimRequest {
         mqtt: case.mqtt(&case.name("bulb-claim"), claim.identity.clone()),
@@ -187,10 +186,7 @@ async fn register_thing_with_an_empty_token_is_rejected_400() {
     let Some(mut case) = Case::start().await else {
         return;
     };
-    let claim = case
-        .claim_certificate("BulbClaimPolicy", "policies/s4-bulb.json")
-        .await;
-    let template = s4_setup(&mut case).await;
+    let (claim, template) = s4_setup(&mut case).await;
     let mqtt = case.mqtt(&case.name("bulb-claim"), claim.identity.clone());
     let mut connection = Connection::connect(&mqtt).await.expect("claim connects");
     let outcome = Provisioner::new(&mut connection, Format::Json)
