@@ -20,6 +20,10 @@ fn quote(value: &str) -> String {
 /// The `export NAME='value'` lines for `ready`.
 pub fn render(ready: &ReadyInfo) -> String {
     let vars = [
+        // Every service, STS and S3 included (aws CLI v1 builds `cloudformation
+        // package`'s S3 client without `--endpoint-url`); the emulator answers the
+        // services it lacks with a readable NotImplemented error.
+        ("AWS_ENDPOINT_URL", ready.api_url.as_str()),
         ("AWS_ENDPOINT_URL_IOT", ready.api_url.as_str()),
         ("AWS_ENDPOINT_URL_IOT_DATA_PLANE", ready.api_url.as_str()),
         ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID),

@@ -4,11 +4,14 @@
 //! Dependencies point down this list only:
 //! - [`server`], [`bootstrap`], [`config`], [`tls`], [`exports`]: wiring, start-up, flags,
 //!   listener TLS, `iot-emulator env`.
-//! - Front ends: [`api`] (the rest-json control plane), [`mqtt`] (the broker),
-//!   [`credentials`] (the credentials provider). They never import each other.
+//! - Front ends: [`api`] (the rest-json control plane; it owns the shared HTTP port and
+//!   routes each request by its signing service, handing query-protocol services to
+//!   [`query`]), [`mqtt`] (the broker), [`credentials`] (the credentials provider).
+//!   Otherwise they never import each other.
 //! - Engines: [`pki`] (CA, keys, issuing), [`policy`] (the IoT policy language),
 //!   [`provisioning`] (fleet provisioning and the template engine), [`identity`] (the
-//!   client-certificate decision every mutual-TLS listener shares).
+//!   client-certificate decision every mutual-TLS listener shares), [`sts`] (the caller's
+//!   identity).
 //! - [`registry`]: the domain model and its durable tables.
 //! - [`basis`]: clock, deterministic entropy, the embedded store.
 
@@ -23,9 +26,11 @@ pub mod mqtt;
 pub mod pki;
 pub mod policy;
 pub mod provisioning;
+pub mod query;
 pub mod registry;
 pub mod server;
 pub mod state;
+pub mod sts;
 pub mod tls;
 
 pub use config::Config;

@@ -1,5 +1,6 @@
 //! `iot-emulator env` prints exports that let the unmodified aws CLI reach a running
-//! instance with no `--endpoint-url`.
+//! instance with no `--endpoint-url`: iot through `AWS_ENDPOINT_URL_IOT`, every other
+//! service (STS, and the services the emulator lacks) through `AWS_ENDPOINT_URL`.
 
 mod common;
 
@@ -7,19 +8,52 @@ use std::process::Command;
 
 use common::venv;
 
+/// What the aws CLI printed for each service command run after `eval "$(iot-emulator env)"`.
+const LACKING: &[(&str, &str)] = &[
+    (
+        "sns list-topics",
+        "An error occurred (NotImplemented) when calling the ListTopics operation: \
+         iot-emulator does not implement sns ListTopics",
+    ),
+    (
+        "s3 ls",
+        "An error occurred (NotImplemented) when calling the ListBuckets operation: \
+         iot-emulator does not implement s3 GET /",
+    ),
+    (
+        "logs describe-log-groups",
+        "An error occurred (NotImplementedException) when calling the DescribeLogGroups \
+         operation: iot-emulator does not implement logs DescribeLogGroups",
+    ),
+    (
+        "lambda list-functions",
+        "An error occurred (NotImplementedException) when calling the ListFunctions \
+         operation: iot-emulator does not implement lambda GET /2015-03-31/functions",
+    ),
+    (
+        "cloudformation describe-stacks --stack-name s",
+        "An error occurred (NotImplemented) when calling the DescribeStacks operation: \
+         iot-emulator does not implement cloudformation DescribeStacks",
+    ),
+];
+
 #[test]
 fn eval_of_env_points_the_aws_cli_at_the_instance() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, ready) = common::spawn_binary(dir.path());
     let exe = env!("CARGO_BIN_EXE_iot-emulator");
-    let script = format!(
+    let aws = venv().join("bin/aws");
+    let aws = aws.display();
+    let mut script = format!(
         "set -e; eval \"$('{exe}' --data-dir '{}' env)\"; \
-         '{}' iot create-thing --thing-name from-env >/dev/null; \
-         '{}' iot list-things; echo \"CA=$IOT_EMULATOR_ROOT_CA\"",
+         '{aws}' iot create-thing --thing-name from-env >/dev/null; \
+         '{aws}' iot list-things; echo \"CA=$IOT_EMULATOR_ROOT_CA\"; \
+         '{aws}' sts get-caller-identity; set +e; ",
         dir.path().display(),
-        venv().join("bin/aws").display(),
-        venv().join("bin/aws").display(),
     );
+    for (command, _) in LACKING {
+        script.push_str(&format!("'{aws}' {command} 2>&1; echo \"rc=$?\"; "));
+    }
     let out = Command::new("sh")
         .arg("-c")
         .arg(script)
@@ -43,4 +77,15 @@ fn eval_of_env_points_the_aws_cli_at_the_instance() {
         stdout.contains(&format!("CA={}", ready.root_ca_path)),
         "{stdout}"
     );
+    // The seeds' README: AWS_ACCOUNT=$(aws sts get-caller-identity --query Account ...).
+    assert!(
+        stdout.contains(&format!("\"Account\": \"{}\"", ready.account_id)),
+        "{stdout}"
+    );
+    let root = format!("\"Arn\": \"arn:aws:iam::{}:root\"", ready.account_id);
+    assert!(stdout.contains(&root), "{stdout}");
+    for (command, message) in LACKING {
+        let expected = format!("{message}\nrc=255\n");
+        assert!(stdout.contains(&expected), "{command}: {stdout}");
+    }
 }

@@ -1,9 +1,15 @@
 //! Which service a request on the shared API port is for: the SigV4 credential scope in
-//! `Authorization` (or `X-Amz-Credential`) names it; unsigned requests go by path.
+//! `Authorization` (or `X-Amz-Credential`) names it; unsigned requests go by path to iot
+//! or iot-data. Query-protocol services go to [`crate::query`]; every other service the
+//! emulator lacks gets [`super::unsupported`]'s error in its own protocol.
 
 use axum::extract::Request;
+use axum::response::Response;
 use axum::Router;
 use tower_service::Service;
+
+use super::unsupported::{self, Protocol};
+use crate::query::QueryFront;
 
 /// Signing names of iot-data: botocore signs `iotdata`; AWS documents `iotdevicegateway`
 /// for DeleteConnection.
@@ -17,29 +23,58 @@ const DATA_PATHS: &[&str] = &[
     "/api/things/shadow/",
 ];
 
-/// One router that hands each request to `control` or `data`.
-pub fn by_service(control: Router, data: Router) -> Router {
+/// Where one request goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Route {
+    Iot,
+    IotData,
+    /// Signed for another service: its name.
+    Other(String),
+}
+
+/// The front ends that share the API port.
+#[derive(Clone)]
+pub struct Fronts {
+    pub control: Router,
+    pub data: Router,
+    pub query: QueryFront,
+}
+
+/// One router that hands each request to the front end of its service.
+pub fn by_service(fronts: Fronts) -> Router {
     Router::new().fallback(move |request: Request| {
-        let mut target = if is_data_plane(&request) {
-            data.clone()
-        } else {
-            control.clone()
-        };
-        async move {
-            match target.call(request).await {
-                Ok(response) => response,
-                Err(never) => match never {},
-            }
-        }
+        let fronts = fronts.clone();
+        async move { fronts.serve(request).await }
     })
 }
 
+impl Fronts {
+    async fn serve(self, request: Request) -> Response {
+        let mut target = match route(&request) {
+            Route::Iot => self.control,
+            Route::IotData => self.data,
+            Route::Other(service) => {
+                return match unsupported::protocol_of(&service, &request) {
+                    Protocol::Query => self.query.handle(&service, request).await,
+                    other => unsupported::not_implemented(other, &service, &request),
+                };
+            }
+        };
+        match target.call(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+}
+
 /// The service a request was signed for, or its path when unsigned.
-fn is_data_plane(request: &Request) -> bool {
+fn route(request: &Request) -> Route {
     match signing_service(request) {
-        Some(service) if service == "iot" => false,
-        Some(service) if DATA_SCOPES.contains(&service.as_str()) => true,
-        _ => is_data_path(request.uri().path()),
+        Some(service) if service == "iot" => Route::Iot,
+        Some(service) if DATA_SCOPES.contains(&service.as_str()) => Route::IotData,
+        Some(service) => Route::Other(service),
+        None if is_data_path(request.uri().path()) => Route::IotData,
+        None => Route::Iot,
     }
 }
 
@@ -85,19 +120,42 @@ mod tests {
         builder.body(Body::empty()).expect("request")
     }
 
-    const DATA: &str = "AWS4-HMAC-SHA256 Credential=AKID/20261123/us-east-1/iotdata/aws4_request, SignedHeaders=host, Signature=00";
-    const CONTROL: &str = "AWS4-HMAC-SHA256 Credential=AKID/20261123/us-east-1/iot/aws4_request, SignedHeaders=host, Signature=00";
+    fn signed(service: &str) -> String {
+        format!("AWS4-HMAC-SHA256 Credential=AKID/20261123/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00")
+    }
 
     #[test]
     fn the_credential_scope_decides_then_the_path() {
-        assert!(is_data_plane(&request("/topics/a", Some(DATA))));
-        assert!(is_data_plane(&request("/things/t/shadow", Some(DATA))));
-        assert!(!is_data_plane(&request("/things/t", Some(CONTROL))));
-        assert!(!is_data_plane(&request("/topics/a", Some(CONTROL))));
-        assert!(is_data_plane(&request("/topics/a%2Fb", None)));
-        assert!(is_data_plane(&request("/retainedMessage", None)));
-        assert!(!is_data_plane(&request("/things/t", None)));
+        let (data, control) = (signed("iotdata"), signed("iot"));
+        assert_eq!(route(&request("/topics/a", Some(&data))), Route::IotData);
+        assert_eq!(
+            route(&request("/things/t/shadow", Some(&data))),
+            Route::IotData
+        );
+        assert_eq!(route(&request("/things/t", Some(&control))), Route::Iot);
+        assert_eq!(route(&request("/topics/a", Some(&control))), Route::Iot);
+        assert_eq!(route(&request("/topics/a%2Fb", None)), Route::IotData);
+        assert_eq!(route(&request("/retainedMessage", None)), Route::IotData);
+        assert_eq!(route(&request("/things/t", None)), Route::Iot);
         let presigned = "/connections/c?X-Amz-Credential=AKID%2F20261123%2Fus-east-1%2Fiotdevicegateway%2Faws4_request";
-        assert!(is_data_plane(&request(presigned, Some("x"))));
+        assert_eq!(route(&request(presigned, Some("x"))), Route::IotData);
+    }
+
+    #[test]
+    fn other_services_never_go_by_path() {
+        // A bucket named `things` or `topics` is S3's, not iot's.
+        let s3 = signed("s3");
+        assert_eq!(
+            route(&request("/things/t", Some(&s3))),
+            Route::Other("s3".into())
+        );
+        assert_eq!(
+            route(&request("/topics/a", Some(&s3))),
+            Route::Other("s3".into())
+        );
+        assert_eq!(
+            route(&request("/", Some(&signed("sts")))),
+            Route::Other("sts".into())
+        );
     }
 }

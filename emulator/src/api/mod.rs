@@ -19,6 +19,7 @@ pub mod templates;
 pub mod thing_groups;
 pub mod thing_types;
 pub mod things;
+pub mod unsupported;
 
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::Response;
@@ -29,13 +30,18 @@ use tokio::sync::watch;
 
 use crate::state::Emulator;
 
-/// Every route of the control plane and of iot-data, on one port.
+/// Every route of the control plane and of iot-data, and the query front end, on one port.
 pub fn router(emulator: Emulator) -> Router {
     let data = Router::new()
         .merge(iot_data::routes())
         .fallback(unknown_operation)
         .with_state(emulator.clone());
-    dispatch::by_service(control_router(emulator), data)
+    let query = crate::query::QueryFront::new(emulator.registry.clone());
+    dispatch::by_service(dispatch::Fronts {
+        control: control_router(emulator),
+        data,
+        query,
+    })
 }
 
 /// Every route of the control plane (`iot`).

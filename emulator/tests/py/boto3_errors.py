@@ -68,4 +68,41 @@ except iot.exceptions.ClientError as e:
     assert e.response["ResponseMetadata"].get("RetryAttempts", 0) == 0
     checks += 1
     print(f"ok list_jobs -> {status} {e.response['Error']['Code']}")
+
+# STS answers who the caller is; services and operations the emulator lacks fail in their
+# own protocol with NotImplemented, not with a parse error, and are not retried.
+sts = boto3.client("sts", endpoint_url=url, region_name="us-east-1")
+me = sts.get_caller_identity()
+assert me["Account"] == "123456789012", me
+assert me["Arn"] == "arn:aws:iam::123456789012:root", me
+assert me["UserId"] == "123456789012", me
+assert me["ResponseMetadata"]["RequestId"], me
+checks += 1
+print(f"ok get_caller_identity -> {me['Arn']}")
+lacking = [
+    ("sts", "get_session_token", {}, "NotImplemented", "sts GetSessionToken"),
+    ("sns", "list_topics", {}, "NotImplemented", "sns ListTopics"),
+    ("cloudformation", "describe_stacks", {}, "NotImplemented", "cloudformation DescribeStacks"),
+    ("iam", "list_roles", {}, "NotImplemented", "iam ListRoles"),
+    ("ec2", "describe_instances", {}, "NotImplemented", "ec2 DescribeInstances"),
+    ("s3", "list_buckets", {}, "NotImplemented", "s3 GET /"),
+    ("s3", "put_object", {"Bucket": "things", "Key": "k", "Body": b"x"}, "NotImplemented", "s3 PUT /things/k"),
+    ("logs", "describe_log_groups", {}, "NotImplementedException", "logs DescribeLogGroups"),
+    ("dynamodb", "list_tables", {}, "NotImplementedException", "dynamodb ListTables"),
+    ("lambda", "list_functions", {}, "NotImplementedException", "lambda GET /2015-03-31/functions"),
+    ("cloudwatch", "list_metrics", {}, "NotImplementedException", "monitoring ListMetrics"),
+]
+for service, op, kwargs, code, names in lacking:
+    client = boto3.client(service, endpoint_url=url, region_name="us-east-1")
+    try:
+        getattr(client, op)(**kwargs)
+        raise AssertionError(f"{service} {op} unexpectedly succeeded")
+    except client.exceptions.ClientError as e:
+        error, meta = e.response["Error"], e.response["ResponseMetadata"]
+        assert error["Code"] == code, (service, op, e.response)
+        assert error["Message"] == f"iot-emulator does not implement {names}", (service, op, error)
+        assert meta["HTTPStatusCode"] == 501, (service, op, meta)
+        assert meta.get("RetryAttempts", 0) == 0, (service, op, meta)
+        checks += 1
+        print(f"ok {service} {op} -> {code}: {error['Message']}")
 print(f"{checks} checks passed")
