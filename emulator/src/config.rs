@@ -27,6 +27,23 @@ pub enum Command {
         #[arg(long)]
         ready: Option<PathBuf>,
     },
+    /// Trust a running instance's root CA system-wide (Debian/Ubuntu, Fedora/RHEL, Arch,
+    /// openSUSE, macOS) and, with `--hosts`, resolve its Data-ATS and credentials
+    /// endpoint names to it in /etc/hosts. Needs root. `--uninstall` undoes exactly that.
+    Trust {
+        /// Remove the root CA (and, with `--hosts`, the hosts lines) instead.
+        #[arg(long)]
+        uninstall: bool,
+        /// Also add (or remove) the endpoint names in /etc/hosts.
+        #[arg(long)]
+        hosts: bool,
+        /// The instance's ready file (default: `ready.json` in the data directory).
+        #[arg(long)]
+        ready: Option<PathBuf>,
+        /// Testing only: act on this directory as if it were `/` (no tool is run).
+        #[arg(long, hide = true, default_value = "/")]
+        root: PathBuf,
+    },
 }
 
 /// Everything a running emulator is configured with.

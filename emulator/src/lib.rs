@@ -2,8 +2,8 @@
 //!
 //! # Layout
 //! Dependencies point down this list only:
-//! - [`server`], [`bootstrap`], [`config`], [`tls`], [`exports`]: wiring, start-up, flags,
-//!   listener TLS, `iot-emulator env`.
+//! - [`server`], [`bootstrap`], [`config`], [`tls`], [`exports`], [`trust`]: wiring,
+//!   start-up, flags, listener TLS, `iot-emulator env`, `iot-emulator trust`.
 //! - Front ends: [`api`] (the rest-json control plane; it owns the shared HTTP port and
 //!   routes each request by its signing service, handing query-protocol services to
 //!   [`query`]), [`mqtt`] (the broker), [`credentials`] (the credentials provider).
@@ -32,6 +32,7 @@ pub mod server;
 pub mod state;
 pub mod sts;
 pub mod tls;
+pub mod trust;
 
 pub use config::Config;
 pub use server::{run, start, ReadyInfo, Running};

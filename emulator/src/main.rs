@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use iot_emulator::config::{Cli, Command};
-use iot_emulator::exports;
+use iot_emulator::{exports, trust};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -20,6 +20,24 @@ async fn main() -> anyhow::Result<()> {
             let data_dir = cli.config.resolved_data_dir();
             let info = exports::load(ready.as_deref(), data_dir).map_err(anyhow::Error::msg)?;
             print!("{}", exports::render(&info));
+        }
+        Command::Trust {
+            uninstall,
+            hosts,
+            ready,
+            root,
+        } => {
+            let data_dir = cli.config.resolved_data_dir();
+            let info = exports::load(ready.as_deref(), data_dir)
+                .map_err(|e| anyhow::anyhow!("{e} (under sudo, pass --data-dir or --ready)"))?;
+            let options = trust::Options {
+                uninstall,
+                hosts,
+                root,
+            };
+            for line in trust::run(&info, &options)? {
+                println!("{line}");
+            }
         }
     }
     Ok(())
