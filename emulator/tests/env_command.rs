@@ -48,7 +48,9 @@ fn eval_of_env_points_the_aws_cli_at_the_instance() {
         "set -e; eval \"$('{exe}' --data-dir '{}' env)\"; \
          '{aws}' iot create-thing --thing-name from-env >/dev/null; \
          '{aws}' iot list-things; echo \"CA=$IOT_EMULATOR_ROOT_CA\"; \
-         '{aws}' sts get-caller-identity; set +e; ",
+         '{aws}' sts get-caller-identity; \
+         AWS_ACCOUNT=$('{aws}' sts get-caller-identity --query Account --output text); \
+         echo \"AWS_ACCOUNT=$AWS_ACCOUNT\"; set +e; ",
         dir.path().display(),
     );
     for (command, _) in LACKING {
@@ -80,6 +82,10 @@ fn eval_of_env_points_the_aws_cli_at_the_instance() {
     // The seeds' README: AWS_ACCOUNT=$(aws sts get-caller-identity --query Account ...).
     assert!(
         stdout.contains(&format!("\"Account\": \"{}\"", ready.account_id)),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("AWS_ACCOUNT={}\n", ready.account_id)),
         "{stdout}"
     );
     let root = format!("\"Arn\": \"arn:aws:iam::{}:root\"", ready.account_id);
