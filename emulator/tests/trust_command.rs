@@ -207,10 +207,12 @@ fn aws_pointed_device_code_runs_unmodified_in_a_namespace() {
         );
         return;
     }
-    assert!(
-        Path::new("/usr/local/share/ca-certificates").is_dir(),
-        "this test needs a Debian-family host"
-    );
+    if !Path::new("/usr/local/share/ca-certificates").is_dir() {
+        // The script bind-mounts Debian's store; other families are covered by the
+        // scratch-root test and the store detection unit test.
+        eprintln!("SKIPPED: not a Debian-family host");
+        return;
+    }
     let before = host_state();
     let scratch = tempfile::tempdir().unwrap();
     std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
