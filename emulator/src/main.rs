@@ -35,9 +35,12 @@ async fn main() -> anyhow::Result<()> {
                 hosts,
                 root,
             };
-            for line in trust::run(&info, &options)? {
+            let mut report = Vec::new();
+            let result = trust::run(&info, &options, &mut report);
+            for line in report {
                 println!("{line}");
             }
+            result?;
         }
     }
     Ok(())

@@ -71,9 +71,13 @@ fn read_ca(ready: &ReadyInfo) -> Result<RootCa, TrustError> {
     })
 }
 
-/// Runs `trust` for the instance `ready` describes; returns what it changed, one line
-/// each.
-pub fn run(ready: &ReadyInfo, options: &Options) -> Result<Vec<String>, TrustError> {
+/// Runs `trust` for the instance `ready` describes, adding to `report` one line per
+/// change as it is made (so a failure part way still leaves an exact account).
+pub fn run(
+    ready: &ReadyInfo,
+    options: &Options,
+    report: &mut Vec<String>,
+) -> Result<(), TrustError> {
     let ca = read_ca(ready)?;
     let store = Store::detect(&options.root).ok_or(TrustError::NoStore(options.root.clone()))?;
     let anchor = store.anchor(&options.root, &ca.stem);
@@ -83,18 +87,18 @@ pub fn run(ready: &ReadyInfo, options: &Options) -> Result<Vec<String>, TrustErr
         targets.push(&hosts_file);
     }
     preflight(&targets, options)?;
-    let mut report = vec![format!("trust store: {}", store.name())];
+    report.push(format!("trust store: {}", store.name()));
     let changed = match &anchor {
-        Some(anchor) => anchor_file(anchor, &ca, options.uninstall, &mut report)?,
-        None => keychain(&ca, options.uninstall, &mut report)?,
+        Some(anchor) => anchor_file(anchor, &ca, options.uninstall, report)?,
+        None => keychain(&ca, options.uninstall, report)?,
     };
     if changed {
-        refresh(store, options, &mut report)?;
+        refresh(store, options, report)?;
     }
     if options.hosts {
-        hosts_lines(&hosts_file, ready, options.uninstall, &mut report)?;
+        hosts_lines(&hosts_file, ready, options.uninstall, report)?;
     }
-    Ok(report)
+    Ok(())
 }
 
 /// Refuses before any change when a target cannot be written.
