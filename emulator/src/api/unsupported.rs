@@ -144,3 +144,74 @@ fn typed(status: StatusCode, body: Vec<u8>, content_type: &'static str) -> Respo
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+
+    fn request(method: &str, uri: &str, headers: &[(&str, &str)]) -> Request {
+        let mut builder = Request::builder().method(method).uri(uri);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(Body::empty()).expect("request")
+    }
+
+    #[test]
+    fn the_protocol_comes_from_the_headers_then_the_service() {
+        let form = (
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        );
+        let cases = [
+            ("sns", request("POST", "/", &[form]), Protocol::Query),
+            (
+                "ec2",
+                request("GET", "/?Action=DescribeVpcs", &[]),
+                Protocol::Query,
+            ),
+            ("s3", request("PUT", "/b/k", &[form]), Protocol::RestXml),
+            (
+                "lambda",
+                request("GET", "/2015-03-31/functions", &[]),
+                Protocol::RestJson,
+            ),
+            (
+                "logs",
+                request(
+                    "POST",
+                    "/",
+                    &[("x-amz-target", "Logs_20140328.DescribeLogGroups")],
+                ),
+                Protocol::AwsJson,
+            ),
+            (
+                "monitoring",
+                request(
+                    "POST",
+                    "/service/GraniteServiceVersion20100801/operation/ListMetrics",
+                    &[("smithy-protocol", "rpc-v2-cbor")],
+                ),
+                Protocol::RpcV2Cbor,
+            ),
+        ];
+        for (service, request, protocol) in cases {
+            assert_eq!(protocol_of(service, &request), protocol, "{service}");
+        }
+    }
+
+    #[test]
+    fn the_operation_is_named_as_the_protocol_allows() {
+        let target = [("x-amz-target", "DynamoDB_20120810.ListTables")];
+        let json = request("POST", "/", &target);
+        assert_eq!(operation(Protocol::AwsJson, &json), "ListTables");
+        let cbor = request("POST", "/service/S/operation/ListMetrics", &[]);
+        assert_eq!(operation(Protocol::RpcV2Cbor, &cbor), "ListMetrics");
+        let rest = request("GET", "/2015-03-31/functions", &[]);
+        assert_eq!(
+            operation(Protocol::RestJson, &rest),
+            "GET /2015-03-31/functions"
+        );
+    }
+}
