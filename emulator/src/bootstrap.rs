@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::basis::{Change, Clock, Entropy, Store};
 use crate::config::Config;
-use crate::pki::{Pki, RootCa};
+use crate::pki::{KeySource, Pki, PoolConfig, RootCa};
 use crate::provisioning::HookBindings;
 use crate::registry::{Account, Registry};
 use crate::state::{Emulator, Identity};
@@ -101,7 +101,16 @@ pub fn build(config: &Config) -> Result<Emulator, StartError> {
     }
     let ca = RootCa::from_pem(&identity.ca_cert_pem, &identity.ca_key_pem)?;
     let root_ca_path = write_root_ca(data_dir.as_deref(), &ca.cert_pem)?;
-    let pki = Pki::new(ca, entropy, clock, 2);
+    let keys = match config.seed {
+        Some(_) => KeySource::Derived(entropy.clone()),
+        None => KeySource::Fresh,
+    };
+    let pool = PoolConfig {
+        size: config.key_pool,
+        workers: 2,
+        dir: data_dir.as_ref().map(|dir| dir.join("key-pool")),
+    };
+    let pki = Pki::new(ca, entropy, clock, keys, pool);
     let hooks = HookBindings::from_config(&config.hooks, config.hooks_file.as_deref())
         .map_err(StartError::Hook)?;
     Ok(Emulator {

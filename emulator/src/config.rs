@@ -104,6 +104,11 @@ pub struct Config {
     #[arg(long, env = "IOT_EMULATOR_READY_FILE")]
     pub ready_file: Option<PathBuf>,
 
+    /// RSA keys kept ready for CreateKeysAndCertificate, made in the background (and kept
+    /// in the data dir across restarts). A burst of this many devices never waits for a key.
+    #[arg(long, env = "IOT_EMULATOR_KEY_POOL", default_value_t = 8)]
+    pub key_pool: u64,
+
     /// Bind a pre-provisioning hook's Lambda ARN to a local stand-in: `<arn>=<command>`
     /// (run with `sh -c`, event JSON on stdin, response JSON on stdout) or
     /// `<arn>=http://host:port/path` (event POSTed as JSON). Repeatable; the environment
@@ -137,6 +142,7 @@ impl Config {
             account_id: "123456789012".into(),
             seed: None,
             clock: None,
+            key_pool: 8,
             ready_file: None,
             hooks: Vec::new(),
             hooks_file: None,

@@ -1,18 +1,17 @@
-//! RSA-2048 key pairs for CreateKeysAndCertificate, generated ahead of demand by a
-//! background pool. Key number `i` derives only from the seed and `i`, so the pool's
-//! timing never changes which key a request receives.
+//! RSA-2048 key pairs for CreateKeysAndCertificate: derived from the seed under `--seed`
+//! (reproducible, pure Rust), otherwise fresh from AWS-LC (about twice as fast).
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread;
+use std::sync::Arc;
 
 use rsa::pkcs1::EncodeRsaPrivateKey;
-use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::RsaPrivateKey;
 
+use super::PkiError;
 use crate::basis::Entropy;
 
-const DOMAIN: &str = "rsa";
+/// The entropy domain whose counter numbers derived keys.
+pub(crate) const DOMAIN: &str = "rsa";
 const BITS: usize = 2048;
 
 /// A generated key in the encodings AWS returns.
@@ -28,11 +27,49 @@ pub struct GeneratedKey {
     pub pkcs8_der: Vec<u8>,
 }
 
+impl GeneratedKey {
+    /// The encodings of a PKCS#8 DER private key.
+    pub fn from_pkcs8(der: &[u8]) -> Result<Self, PkiError> {
+        let key = RsaPrivateKey::from_pkcs8_der(der)
+            .map_err(|e| PkiError::Malformed(format!("pooled key: {e}")))?;
+        Ok(encode(&key))
+    }
+}
+
+/// Where a pool's keys come from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// Key number `i` derives only from the seed and `i` (`--seed`), so the pool's timing
+    /// never changes which key a request receives.
+    Derived(Arc<Entropy>),
+    /// Fresh random keys from AWS-LC.
+    Fresh,
+}
+
+impl KeySource {
+    /// Makes key number `index` as PKCS#8 DER (`index` matters only when derived).
+    pub fn make(&self, index: u64) -> Vec<u8> {
+        match self {
+            KeySource::Derived(entropy) => derive_key(entropy, index).pkcs8_der,
+            KeySource::Fresh => fresh_pkcs8(),
+        }
+    }
+}
+
 /// Derives key number `index` of `entropy`'s RSA stream.
 pub fn derive_key(entropy: &Entropy, index: u64) -> GeneratedKey {
     let mut rng = entropy.rng_at(DOMAIN, index);
     let key = RsaPrivateKey::new(&mut rng, BITS).expect("RSA-2048 generation cannot fail");
     encode(&key)
+}
+
+/// A fresh RSA-2048 key from AWS-LC, as PKCS#8 DER.
+fn fresh_pkcs8() -> Vec<u8> {
+    use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+    use aws_lc_rs::rsa::{KeyPair, KeySize};
+    let pair = KeyPair::generate(KeySize::Rsa2048).expect("RSA-2048 generation cannot fail");
+    let der: Pkcs8V1Der<'static> = pair.as_der().expect("a generated key encodes");
+    der.as_ref().to_vec()
 }
 
 fn encode(key: &RsaPrivateKey) -> GeneratedKey {
@@ -54,135 +91,28 @@ fn encode(key: &RsaPrivateKey) -> GeneratedKey {
     }
 }
 
-/// The pool: `take` hands out keys in index order; workers fill the next few ahead.
-#[derive(Debug, Clone)]
-pub struct KeyPool {
-    shared: Arc<Shared>,
-}
-
-#[derive(Debug)]
-struct Shared {
-    entropy: Arc<Entropy>,
-    ahead: u64,
-    state: Mutex<State>,
-    changed: Condvar,
-}
-
-#[derive(Debug, Default)]
-struct State {
-    done: BTreeMap<u64, GeneratedKey>,
-    in_progress: BTreeSet<u64>,
-    stopped: bool,
-}
-
-impl KeyPool {
-    /// Starts `workers` background threads keeping up to `ahead` keys ready.
-    pub fn start(entropy: Arc<Entropy>, workers: usize, ahead: u64) -> Self {
-        let pool = KeyPool {
-            shared: Arc::new(Shared {
-                entropy,
-                ahead,
-                state: Mutex::new(State::default()),
-                changed: Condvar::new(),
-            }),
-        };
-        for n in 0..workers {
-            let shared = pool.shared.clone();
-            let _ = thread::Builder::new()
-                .name(format!("rsa-pool-{n}"))
-                .spawn(move || shared.work());
-        }
-        pool
-    }
-
-    /// The next key (blocking: call from a blocking context).
-    pub fn take(&self) -> GeneratedKey {
-        let index = self.shared.entropy.next_index(DOMAIN);
-        self.shared.changed.notify_all();
-        let mut state = self.shared.lock();
-        loop {
-            if let Some(key) = state.done.remove(&index) {
-                return key;
-            }
-            if !state.in_progress.contains(&index) {
-                state.in_progress.insert(index);
-                drop(state);
-                let key = derive_key(&self.shared.entropy, index);
-                self.shared.lock().in_progress.remove(&index);
-                self.shared.changed.notify_all();
-                return key;
-            }
-            state = self
-                .shared
-                .changed
-                .wait(state)
-                .unwrap_or_else(|e| e.into_inner());
-        }
-    }
-
-    /// Stops the workers after their current key.
-    pub fn stop(&self) {
-        self.shared.lock().stopped = true;
-        self.shared.changed.notify_all();
-    }
-}
-
-impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn next_counter(&self) -> u64 {
-        self.entropy.counters().get(DOMAIN).copied().unwrap_or(0)
-    }
-
-    /// Claims the lowest index within the look-ahead window that nobody holds.
-    fn claim(&self, state: &mut State) -> Option<u64> {
-        let base = self.next_counter();
-        let index = (base..base + self.ahead)
-            .find(|i| !state.done.contains_key(i) && !state.in_progress.contains(i))?;
-        state.in_progress.insert(index);
-        Some(index)
-    }
-
-    fn work(&self) {
-        let mut state = self.lock();
-        while !state.stopped {
-            let Some(index) = self.claim(&mut state) else {
-                state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
-                continue;
-            };
-            drop(state);
-            let key = derive_key(&self.entropy, index);
-            state = self.lock();
-            state.in_progress.remove(&index);
-            // Claimed indices are at or above the counter, so exactly one `take` will
-            // collect this key, whether it is waiting already or comes later.
-            state.done.insert(index, key);
-            self.changed.notify_all();
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn pool_hands_out_the_derived_sequence() {
-        let entropy = Arc::new(Entropy::new(42));
-        let pool = KeyPool::start(entropy.clone(), 1, 2);
-        let first = pool.take();
-        let second = pool.take();
-        pool.stop();
-        let fresh = Entropy::new(42);
-        assert_eq!(first.private_key_pem, derive_key(&fresh, 0).private_key_pem);
-        assert_eq!(
-            second.private_key_pem,
-            derive_key(&fresh, 1).private_key_pem
-        );
-        assert!(first
+    fn fresh_keys_are_rsa_2048_and_distinct() {
+        let a = GeneratedKey::from_pkcs8(&KeySource::Fresh.make(0)).unwrap();
+        let b = GeneratedKey::from_pkcs8(&KeySource::Fresh.make(0)).unwrap();
+        assert_ne!(a.private_key_pem, b.private_key_pem);
+        assert!(a
             .private_key_pem
             .starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+        let key = RsaPrivateKey::from_pkcs8_der(&a.pkcs8_der).unwrap();
+        assert_eq!(rsa::traits::PublicKeyParts::size(&key), BITS / 8);
+    }
+
+    #[test]
+    fn derived_keys_round_trip_through_pkcs8() {
+        let entropy = Arc::new(Entropy::new(7));
+        let direct = derive_key(&entropy, 3);
+        let pooled = GeneratedKey::from_pkcs8(&KeySource::Derived(entropy).make(3)).unwrap();
+        assert_eq!(direct.private_key_pem, pooled.private_key_pem);
+        assert_eq!(direct.public_key_der, pooled.public_key_der);
     }
 }

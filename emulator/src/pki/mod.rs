@@ -4,13 +4,16 @@ pub mod ca;
 pub mod csr;
 pub mod keys;
 pub mod parse;
+pub mod pool;
+mod shelf;
 
 use std::sync::Arc;
 
 use rcgen::{DistinguishedName, DnType};
 
 pub use ca::{RootCa, ServerIdentity};
-pub use keys::{GeneratedKey, KeyPool};
+pub use keys::{GeneratedKey, KeySource};
+pub use pool::{KeyPool, PoolConfig};
 
 use crate::basis::{Clock, Entropy};
 
@@ -47,9 +50,15 @@ pub struct Pki {
 }
 
 impl Pki {
-    /// Wraps a CA with a key pool of `workers` threads.
-    pub fn new(ca: RootCa, entropy: Arc<Entropy>, clock: Clock, workers: usize) -> Self {
-        let pool = KeyPool::start(entropy.clone(), workers, 8);
+    /// Wraps a CA with a key pool drawing on `keys`.
+    pub fn new(
+        ca: RootCa,
+        entropy: Arc<Entropy>,
+        clock: Clock,
+        keys: KeySource,
+        pool: PoolConfig,
+    ) -> Self {
+        let pool = KeyPool::start(keys, pool);
         Pki {
             ca: Arc::new(ca),
             pool,
@@ -62,7 +71,7 @@ impl Pki {
     pub fn create_keys_and_certificate(
         &self,
     ) -> Result<(GeneratedKey, IssuedCertificate), PkiError> {
-        let key = self.pool.take();
+        let key = self.pool.take()?;
         let mut subject = DistinguishedName::new();
         subject.push(DnType::CommonName, "AWS IoT Certificate");
         let cert = self.sign(subject, &key.public_key_der, ca::aws_not_after())?;
