@@ -32,14 +32,12 @@ impl Identity {
     /// The AWS-shaped endpoint names for `region`.
     pub fn endpoints(&self, region: &str) -> Endpoints {
         let p = &self.endpoint_prefix;
+        let dns = crate::registry::arn::dns_suffix(region);
         Endpoints {
-            data: format!("{p}.iot.{region}.amazonaws.com"),
-            data_ats: format!("{p}-ats.iot.{region}.amazonaws.com"),
-            credentials: format!(
-                "{}.credentials.iot.{region}.amazonaws.com",
-                self.credentials_prefix
-            ),
-            jobs: format!("{p}.jobs.iot.{region}.amazonaws.com"),
+            data: format!("{p}.iot.{region}.{dns}"),
+            data_ats: format!("{p}-ats.iot.{region}.{dns}"),
+            credentials: format!("{}.credentials.iot.{region}.{dns}", self.credentials_prefix),
+            jobs: format!("{p}.jobs.iot.{region}.{dns}"),
         }
     }
 }

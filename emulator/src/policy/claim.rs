@@ -16,7 +16,7 @@ pub const CLAIM_POLICY_NAME: &str = "AWSIoTProvisioningClaim";
 
 /// The implicit policy of a claim for `template`.
 pub fn claim_policy(account: &Account, template: &str) -> Option<Arc<PolicyDocument>> {
-    let prefix = format!("arn:aws:iot:{}:{}", account.region, account.account_id);
+    let prefix = account.iot_prefix();
     let topics = [
         "$aws/certificates/create/*".to_string(),
         "$aws/certificates/create-from-csr/*".to_string(),

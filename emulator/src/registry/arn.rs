@@ -1,4 +1,4 @@
-//! The account and region, and the one place resource ARNs are built.
+//! The account and region, their partition, and the one place resource ARNs are built.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,13 +9,46 @@ pub struct Account {
     pub account_id: String,
 }
 
+/// The partition a region belongs to: `cn-*` is `aws-cn`, `us-gov-*` is `aws-us-gov`,
+/// everything else `aws`.
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// The DNS suffix of a region's endpoints: `amazonaws.com.cn` in China, else
+/// `amazonaws.com`.
+pub fn dns_suffix(region: &str) -> &'static str {
+    match partition_of(region) {
+        "aws-cn" => "amazonaws.com.cn",
+        _ => "amazonaws.com",
+    }
+}
+
 impl Account {
-    /// `arn:aws:iot:<region>:<account>:<kind>/<name>`.
-    pub fn arn(&self, kind: &str, name: &str) -> String {
+    /// The partition of this account's region.
+    pub fn partition(&self) -> &'static str {
+        partition_of(&self.region)
+    }
+
+    /// `arn:<partition>:iot:<region>:<account>`, the prefix of every IoT ARN here.
+    pub fn iot_prefix(&self) -> String {
         format!(
-            "arn:aws:iot:{}:{}:{}/{}",
-            self.region, self.account_id, kind, name
+            "arn:{}:iot:{}:{}",
+            self.partition(),
+            self.region,
+            self.account_id
         )
+    }
+
+    /// `arn:<partition>:iot:<region>:<account>:<kind>/<name>`.
+    pub fn arn(&self, kind: &str, name: &str) -> String {
+        format!("{}:{kind}/{name}", self.iot_prefix())
     }
 
     pub fn cert_arn(&self, id: &str) -> String {
@@ -45,10 +78,41 @@ impl Account {
 
     /// Splits an IoT ARN of this account into `(kind, name)`.
     pub fn parse_arn<'a>(&self, arn: &'a str) -> Option<(&'a str, &'a str)> {
-        let rest = arn.strip_prefix("arn:aws:iot:")?;
+        let rest = arn
+            .strip_prefix("arn:")?
+            .strip_prefix(self.partition())?
+            .strip_prefix(":iot:")?;
         let mut parts = rest.splitn(3, ':');
         let _region = parts.next()?;
         let _account = parts.next()?;
         parts.next()?.split_once('/')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(region: &str) -> Account {
+        Account {
+            region: region.into(),
+            account_id: "111122223333".into(),
+        }
+    }
+
+    #[test]
+    fn arns_follow_the_region_partition() {
+        let cn = account("cn-north-1");
+        assert_eq!(
+            cn.thing_arn("t"),
+            "arn:aws-cn:iot:cn-north-1:111122223333:thing/t"
+        );
+        assert_eq!(cn.parse_arn(&cn.cert_arn("c")), Some(("cert", "c")));
+        assert_eq!(cn.parse_arn("arn:aws:iot:cn-north-1:1:cert/c"), None);
+        let gov = account("us-gov-west-1");
+        assert!(gov.policy_arn("p").starts_with("arn:aws-us-gov:iot:"));
+        assert_eq!(account("ap-northeast-1").partition(), "aws");
+        assert_eq!(dns_suffix("cn-northwest-1"), "amazonaws.com.cn");
+        assert_eq!(dns_suffix("us-gov-east-1"), "amazonaws.com");
     }
 }

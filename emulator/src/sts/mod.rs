@@ -1,6 +1,8 @@
 //! STS, as far as the emulator has it: who the caller is. It knows the account and the
 //! partition and nothing else; the query front end ([`crate::query`]) carries it.
 
+use crate::registry::arn::partition_of;
+
 /// What GetCallerIdentity answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallerIdentity {
@@ -40,18 +42,6 @@ impl Sts {
     }
 }
 
-/// The partition a region belongs to: `cn-*` is `aws-cn`, `us-gov-*` is `aws-us-gov`,
-/// everything else `aws`.
-pub fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,7 +52,5 @@ mod tests {
         assert_eq!(id.arn, "arn:aws-cn:iam::111122223333:root");
         assert_eq!(id.user_id, "111122223333");
         assert_eq!(id.account, "111122223333");
-        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
-        assert_eq!(partition_of("ap-northeast-1"), "aws");
     }
 }
