@@ -6,11 +6,14 @@ use std::sync::Arc;
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, SubjectPublicKeyInfoDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
+use rustls::{
+    CertificateError, DigitallySignedStruct, DistinguishedName, PeerMisbehaved, SignatureScheme,
+};
 
 use crate::bootstrap::StartError;
+use crate::pki::parse::{subject_key, SubjectKey};
 use crate::state::Emulator;
 
 /// ALPN protocol AWS IoT clients send on port 443.
@@ -35,7 +38,8 @@ pub fn server_hosts(emulator: &Emulator) -> Vec<String> {
 /// Requires a client certificate and accepts any chain: whether the certificate may
 /// connect is decided after the handshake, against the registry (as AWS does, the
 /// handshake itself never fails for an unknown certificate). The handshake signatures
-/// are still verified, so the client proves it holds the certificate's private key.
+/// are still verified, so the client proves it holds the certificate's private key; that
+/// works for X.509 v1 certificates too ([`client_key`]).
 #[derive(Debug)]
 pub struct AnyClientCertificate {
     algorithms: WebPkiSupportedAlgorithms,
@@ -73,7 +77,25 @@ impl ClientCertVerifier for AnyClientCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+        let key = client_key(cert)?;
+        // TLS 1.2 does not bind the curve to the scheme: every algorithm of the scheme is a
+        // candidate, and the one for this key's type verifies.
+        let candidates = self
+            .algorithms
+            .mapping
+            .iter()
+            .filter(|(scheme, _)| *scheme == dss.scheme)
+            .flat_map(|(_, algorithms)| algorithms.iter());
+        let algorithm = candidates
+            .into_iter()
+            .find(|alg| alg.public_key_alg_id().as_ref() == key.algorithm_id.as_slice())
+            .ok_or(rustls::Error::PeerMisbehaved(
+                PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme,
+            ))?;
+        algorithm
+            .verify_signature(&key.key, message, dss.signature())
+            .map(|()| HandshakeSignatureValid::assertion())
+            .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadSignature))
     }
 
     fn verify_tls13_signature(
@@ -82,12 +104,24 @@ impl ClientCertVerifier for AnyClientCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+        let key = client_key(cert)?;
+        let spki = SubjectPublicKeyInfoDer::from(key.spki_der.as_slice());
+        rustls::crypto::verify_tls13_signature_with_raw_key(message, &spki, dss, &self.algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
     }
+}
+
+/// The public key of a client certificate, of any X.509 version. rustls' own
+/// `verify_tls1x_signature` go through webpki, which refuses v1 certificates (those
+/// `openssl x509 -req` makes without an extension file, which AWS IoT accepts); the key is
+/// read with x509-parser instead, and the signature is still checked against it.
+fn client_key(cert: &CertificateDer<'_>) -> Result<SubjectKey, rustls::Error> {
+    subject_key(cert).ok_or(rustls::Error::InvalidCertificate(
+        CertificateError::BadEncoding,
+    ))
 }
 
 /// A rustls server configuration on the ring provider, presenting the emulator's
