@@ -70,6 +70,17 @@ fn state(message: impl Into<String>) -> IotError {
     IotError::new(ErrorKind::CertificateState, message)
 }
 
+/// The `status` of RegisterCertificate(WithoutCA). PENDING_ACTIVATION is refused with the
+/// error AWS returns (seen on AWS: CertificateStateException, HTTP 406).
+fn registration_status(value: &str) -> IotResult<CertStatus> {
+    if value == "PENDING_ACTIVATION" {
+        return Err(state(
+            "Not allowed to register certificate with PENDING_ACTIVATION status",
+        ));
+    }
+    CertStatus::parse_settable("status", value)
+}
+
 /// The registered CA that signed `der`, if any.
 pub(crate) fn signing_ca<'a>(inner: &'a Inner, der: &[u8]) -> Option<&'a CaCertificate> {
     inner.ca_certificates.values().find(|ca| {
@@ -196,7 +207,7 @@ impl Registry {
         set_as_active: Option<bool>,
     ) -> IotResult<Certificate> {
         let status = match status {
-            Some(s) => CertStatus::parse_settable("status", s)?,
+            Some(s) => registration_status(s)?,
             None => status_from(set_as_active.unwrap_or(false)),
         };
         let info = self.device_certificate(certificate_pem)?;
@@ -234,7 +245,7 @@ impl Registry {
         status: Option<&str>,
     ) -> IotResult<Certificate> {
         let status = match status {
-            Some(s) => CertStatus::parse_settable("status", s)?,
+            Some(s) => registration_status(s)?,
             None => CertStatus::Inactive,
         };
         let info = self.device_certificate(certificate_pem)?;
