@@ -8,7 +8,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{empty, epoch, page_reply, paginate, AwsJson, AwsPath, AwsQuery};
+use super::extract::{
+    empty, epoch, page_reply, paginate_by, AwsJson, AwsPath, AwsQuery, DOCUMENTED_PAGE,
+};
 use crate::pki::{self, GeneratedKey, IssuedCertificate};
 use crate::registry::certificate::Certificate;
 use crate::registry::{validate, Account, IotError};
@@ -267,7 +269,7 @@ fn certificate_list(
     certs: Vec<Certificate>,
     q: &MarkerQuery,
 ) -> ApiResult<Json<Value>> {
-    let (page, next) = paginate(certs, q.marker.as_deref(), q.page_size)?;
+    let (page, next) = paginate_by(certs, q.marker.as_deref(), q.page_size, DOCUMENTED_PAGE)?;
     let items: Vec<Value> = page
         .iter()
         .map(|c| {
