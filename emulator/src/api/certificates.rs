@@ -130,7 +130,11 @@ async fn create_provisioning_claim(
     AwsPath(template_name): AwsPath<String>,
 ) -> ApiResult<Json<Value>> {
     emu.registry.require_provisioning_template(&template_name)?;
-    let (key, issued) = issue_keys(&emu).await?;
+    let pki = emu.pki.clone();
+    let (key, issued) = tokio::task::spawn_blocking(move || pki.create_provisioning_claim())
+        .await
+        .map_err(|e| IotError::internal(format!("key generation failed: {e}")))?
+        .map_err(ApiError::from)?;
     let cert = emu
         .registry
         .create_provisioning_claim(&template_name, &issued)?;

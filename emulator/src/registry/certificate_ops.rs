@@ -7,9 +7,6 @@ use super::{validate, ErrorKind, Inner, IotError, IotResult, Registry, RegistryE
 use crate::pki::parse::{self, CertInfo};
 use crate::pki::IssuedCertificate;
 
-/// How long a CreateProvisioningClaim certificate may be used.
-pub const CLAIM_LIFETIME_MS: i64 = 5 * 60 * 1000;
-
 /// Everything needed to store a new certificate.
 #[derive(Debug, Clone)]
 struct NewCert {
@@ -176,8 +173,9 @@ impl Registry {
         }
     }
 
-    /// CreateProvisioningClaim: stores an ACTIVE claim certificate that expires in five
-    /// minutes and stays out of ListCertificates.
+    /// CreateProvisioningClaim: stores an ACTIVE claim certificate that stays out of
+    /// ListCertificates and expires when the certificate itself does (its notAfter, five
+    /// minutes after issue).
     pub fn create_provisioning_claim(
         &self,
         template_name: &str,
@@ -185,7 +183,7 @@ impl Registry {
     ) -> IotResult<Certificate> {
         self.require_provisioning_template(template_name)?;
         let mut new = NewCert::issued(issued, CertStatus::Active);
-        new.expires_at_ms = Some(self.clock().now_ms() + CLAIM_LIFETIME_MS);
+        new.expires_at_ms = Some(issued.not_after_ms);
         new.claim_template = Some(template_name.to_string());
         self.write(|inner, tx| {
             if !inner.templates.contains(template_name) {
