@@ -4,9 +4,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::{ClientConfig, RootCertStore};
+use rustls::sign::{CertifiedKey, SingleCertAndKey};
+use rustls::{ClientConfig, InconsistentKeys, RootCertStore};
 
 use crate::error::{ClientError, Result};
 
@@ -56,16 +58,38 @@ pub fn client_config(
     let key = PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes())
         .map_err(|e| ClientError::Config(format!("no usable private key in the key PEM: {e}")))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let certified = certified_key(chain, key, &provider)?;
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| ClientError::Config(e.to_string()))?
         .with_root_certificates(roots)
-        .with_client_auth_cert(chain, key)
-        .map_err(|e| ClientError::Config(format!("certificate and key do not match: {e}")))?;
+        .with_client_cert_resolver(Arc::new(SingleCertAndKey::from(certified)));
     if let Some(protocol) = alpn {
         config.alpn_protocols = vec![protocol.to_vec()];
     }
     Ok(Arc::new(config))
+}
+
+/// The chain and its key. rustls' `with_client_auth_cert` refuses a certificate webpki
+/// cannot read, which includes X.509 v1 (what `openssl x509 -req` makes without an
+/// extension file, and AWS IoT accepts); such a certificate is presented as it is, and
+/// only a key that provably does not match is an error.
+fn certified_key(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    provider: &CryptoProvider,
+) -> Result<CertifiedKey> {
+    let signing_key = provider
+        .key_provider
+        .load_private_key(key)
+        .map_err(|e| ClientError::Config(format!("unusable private key: {e}")))?;
+    let certified = CertifiedKey::new(chain, signing_key);
+    match certified.keys_match() {
+        Err(rustls::Error::InconsistentKeys(InconsistentKeys::KeyMismatch)) => Err(
+            ClientError::Config("certificate and key do not match".into()),
+        ),
+        _ => Ok(certified),
+    }
 }
 
 fn root_store(ca_pem: &str) -> Result<RootCertStore> {

@@ -8,9 +8,12 @@ use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
+use rustls::{
+    CertificateError, DigitallySignedStruct, DistinguishedName, PeerMisbehaved, SignatureScheme,
+};
 
 use crate::bootstrap::StartError;
+use crate::pki::parse::{subject_key, SubjectKey};
 use crate::state::Emulator;
 
 /// ALPN protocol AWS IoT clients send on port 443.
@@ -35,7 +38,8 @@ pub fn server_hosts(emulator: &Emulator) -> Vec<String> {
 /// Requires a client certificate and accepts any chain: whether the certificate may
 /// connect is decided after the handshake, against the registry (as AWS does, the
 /// handshake itself never fails for an unknown certificate). The handshake signatures
-/// are still verified, so the client proves it holds the certificate's private key.
+/// are still verified, so the client proves it holds the certificate's private key; that
+/// works for X.509 v1 certificates too ([`client_key`]).
 #[derive(Debug)]
 pub struct AnyClientCertificate {
     algorithms: WebPkiSupportedAlgorithms,
@@ -46,6 +50,49 @@ impl AnyClientCertificate {
         AnyClientCertificate {
             algorithms: provider.signature_verification_algorithms,
         }
+    }
+
+    /// Checks the client's handshake signature against its certificate's public key, read
+    /// with x509-parser ([`client_key`]) so that X.509 v1 certificates work too; the
+    /// cryptography is the provider's (ring) verification algorithms, as rustls' own
+    /// `verify_tls1x_signature` would use.
+    fn verify(
+        &self,
+        cert: &[u8],
+        scheme: SignatureScheme,
+        message: &[u8],
+        signature: &[u8],
+        version: Tls,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let unadvertised =
+            rustls::Error::PeerMisbehaved(PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme);
+        if version == Tls::V13 && !allowed_in_tls13(scheme) {
+            return Err(unadvertised);
+        }
+        let key = client_key(cert)?;
+        let algorithms = self
+            .algorithms
+            .mapping
+            .iter()
+            .find(|(known, _)| *known == scheme)
+            .map(|(_, algorithms)| *algorithms)
+            .ok_or(unadvertised)?;
+        // TLS 1.3 names one algorithm per scheme; TLS 1.2 does not bind the curve to the
+        // scheme, so every algorithm of the scheme is a candidate for this key's type.
+        let candidates = match version {
+            Tls::V13 => &algorithms[..algorithms.len().min(1)],
+            Tls::V12 => algorithms,
+        };
+        let algorithm = candidates
+            .iter()
+            .find(|alg| alg.public_key_alg_id().as_ref() == key.algorithm_id.as_slice())
+            .ok_or(rustls::Error::InvalidCertificate(
+                CertificateError::BadSignature,
+            ))?;
+        algorithm
+            .verify_signature(&key.key, message, signature)
+            .map(|()| HandshakeSignatureValid::assertion())
+            .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadSignature))
     }
 }
 
@@ -73,7 +120,7 @@ impl ClientCertVerifier for AnyClientCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+        self.verify(cert, dss.scheme, message, dss.signature(), Tls::V12)
     }
 
     fn verify_tls13_signature(
@@ -82,12 +129,40 @@ impl ClientCertVerifier for AnyClientCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+        self.verify(cert, dss.scheme, message, dss.signature(), Tls::V13)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
     }
+}
+
+/// The TLS version a handshake signature belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tls {
+    V12,
+    V13,
+}
+
+/// TLS 1.3 forbids PKCS#1 v1.5 and SHA-1 in CertificateVerify (RFC 8446 4.4.3, 4.2.3).
+fn allowed_in_tls13(scheme: SignatureScheme) -> bool {
+    !matches!(
+        scheme,
+        SignatureScheme::RSA_PKCS1_SHA1
+            | SignatureScheme::ECDSA_SHA1_Legacy
+            | SignatureScheme::RSA_PKCS1_SHA256
+            | SignatureScheme::RSA_PKCS1_SHA384
+            | SignatureScheme::RSA_PKCS1_SHA512
+    )
+}
+
+/// The public key of a client certificate, of any X.509 version. rustls' own
+/// `verify_tls1x_signature` go through webpki, which refuses v1 certificates (those
+/// `openssl x509 -req` makes without an extension file, which AWS IoT accepts).
+fn client_key(cert: &[u8]) -> Result<SubjectKey, rustls::Error> {
+    subject_key(cert).ok_or(rustls::Error::InvalidCertificate(
+        CertificateError::BadEncoding,
+    ))
 }
 
 /// A rustls server configuration on the ring provider, presenting the emulator's
@@ -121,3 +196,7 @@ pub fn server_config(
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(Arc::new(config))
 }
+
+#[cfg(test)]
+#[path = "tls_tests.rs"]
+mod tests;

@@ -381,6 +381,14 @@ async fn s5_trusted_user_admin_steps() {
         .as_f64()
         .unwrap();
     assert_eq!(claim["expiration"].as_f64().unwrap(), now + 300.0);
+    // The certificate itself says so: notAfter is the expiration, notBefore two minutes
+    // before issue, as in AWS's captured claim certificate; its CN is 64 hex digits.
+    let pem = claim["certificatePem"].as_str().unwrap();
+    let info = iot_emulator::pki::parse::parse_certificate_pem(pem).unwrap();
+    assert_eq!(info.not_after_ms as f64 / 1000.0, now + 300.0);
+    assert_eq!(info.not_after_ms - info.not_before_ms, 7 * 60 * 1000);
+    let cn = info.common_name.unwrap();
+    assert!(cn.len() == 64 && cn.chars().all(|c| c.is_ascii_hexdigit()) && cn != id);
     let missing = emu
         .aws_err(&[
             "create-provisioning-claim",

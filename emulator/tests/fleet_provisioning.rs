@@ -379,3 +379,43 @@ async fn s4_payloads_and_registry_snapshot_in_seed_mode() {
     );
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_template_without_override_settings_refuses_a_conflicting_thing() {
+    let emu = TestEmulator::start().await;
+    let claim = claim_certificate(&emu, "AnyClaim", ALLOW_ALL).await;
+    create_template(&emu, "Plain", "templates/fleet-no-overrides.json").await;
+    emu.aws_ok(&[
+        "create-thing",
+        "--thing-name",
+        "plain-0001",
+        "--attribute-payload",
+        r#"{"attributes": {"model": "B"}}"#,
+    ])
+    .await;
+    let got = provision(
+        &emu,
+        &claim,
+        json!({"proto": "mqtt5", "client_id": "plain-claim", "template": "Plain",
+               "parameters": {"SerialNumber": "0001"}}),
+    )
+    .await;
+    let rejected = &got["rejected"];
+    assert_eq!(rejected["op"], "register", "{got}");
+    assert_eq!(rejected["statusCode"], 409, "{got}");
+    assert_eq!(rejected["errorCode"], "ResourceConflict", "{got}");
+    assert_eq!(
+        rejected["errorMessage"],
+        "AttributePayload conflicts with AttributePayload in Template"
+    );
+    // Nothing changed: the thing keeps its attributes and has no certificate.
+    let thing = emu
+        .aws_ok(&["describe-thing", "--thing-name", "plain-0001"])
+        .await;
+    assert_eq!(thing["attributes"], json!({"model": "B"}));
+    let principals = emu
+        .aws_ok(&["list-thing-principals", "--thing-name", "plain-0001"])
+        .await;
+    assert_eq!(principals["principals"], json!([]));
+    emu.shutdown().await;
+}

@@ -1,7 +1,9 @@
 //! Just-in-time registration (JITR) with a private CA: the first connection registers the
 //! certificate PENDING_ACTIVATION, publishes the registered event and is closed; once a
 //! subscriber activates it, the device connects. Driven by mosquitto, Python `requests`
-//! on the credentials endpoint, and the aws CLI.
+//! on the credentials endpoint, and the aws CLI. X.509 v1 certificates from
+//! `openssl x509 -req` register both ways (JITR, RegisterCertificate) and connect over TLS
+//! 1.2 and 1.3.
 
 mod broker_support;
 mod common;
@@ -243,4 +245,133 @@ async fn the_credentials_endpoint_registers_too() {
         Some("PENDING_ACTIVATION")
     );
     emu.shutdown().await;
+}
+
+/// An EC CA, a v1 verification certificate (CN = `CODE`) and two v1 devices, one EC and
+/// one RSA, the way AWS's guide makes them: `openssl x509 -req`, no extension file.
+const V1_OPENSSL: &str = r#"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout rootCA.key -out rootCA.pem -days 365 -subj "/CN=V1 Root CA"
+v1() {
+  openssl req -new $1 -nodes -keyout $2.key -out $2.csr -subj "/CN=$3"
+  openssl x509 -req -in $2.csr -CA rootCA.pem -CAkey rootCA.key -CAcreateserial -out $2.crt -days 500 -sha256
+}
+v1 "-newkey ec -pkeyopt ec_paramgen_curve:P-256" verificationCert "$CODE"
+v1 "-newkey ec -pkeyopt ec_paramgen_curve:P-256" jitr-v1 jitr-v1
+v1 "-newkey rsa:2048" api-v1 api-v1
+"#;
+
+/// One publish by `device` over TLS 1.2 (mosquitto's `--tls-version`).
+async fn publishes_over_tls12(emu: &TestEmulator, device: &Files, client_id: &str) -> bool {
+    let args = [
+        "mosquitto_pub",
+        "--tls-version",
+        "tlsv1.2",
+        "-i",
+        client_id,
+        "-t",
+        "jit/hello",
+        "-m",
+        "hi",
+        "-q",
+        "1",
+    ];
+    output(mosquitto(emu, device, &args)).await.status.success()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn x509_v1_certificates_register_by_jitr_and_by_the_api() {
+    let emu = TestEmulator::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let code = emu.aws_ok(&["get-registration-code"]).await["registrationCode"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    common::sh(dir.path(), V1_OPENSSL, &[("CODE", &code)]);
+    let file = |name: &str| dir.path().join(name).display().to_string();
+    for made in ["verificationCert.crt", "jitr-v1.crt", "api-v1.crt"] {
+        assert!(common::is_x509_v1(dir.path(), made), "{made} is not v1");
+    }
+    let root = format!("file://{}", file("rootCA.pem"));
+    emu.aws_ok(&[
+        "register-ca-certificate",
+        "--ca-certificate",
+        &root,
+        "--verification-cert",
+        &format!("file://{}", file("verificationCert.crt")),
+        "--set-as-active",
+        "--allow-auto-registration",
+    ])
+    .await;
+    watcher(&emu, &dir).await; // the policy "watch" allows everything
+    let device = |stem: &str| Files {
+        cert: file(&format!("{stem}.crt")),
+        key: file(&format!("{stem}.key")),
+    };
+    let pem = |stem: &str| std::fs::read_to_string(file(&format!("{stem}.crt"))).unwrap();
+
+    // JITR with the v1 EC device, over TLS 1.2; then activated, it connects over 1.2 and 1.3.
+    let jitr = device("jitr-v1");
+    assert!(!publishes_over_tls12(&emu, &jitr, "jitr-v1").await);
+    let id = cert_id(&pem("jitr-v1"));
+    assert_eq!(
+        status(&emu, &id).await.as_deref(),
+        Some("PENDING_ACTIVATION")
+    );
+    enable(&emu, &id).await;
+    assert!(publishes_over_tls12(&emu, &jitr, "jitr-v1").await);
+    assert!(device_publishes(&emu, &jitr, "jitr-v1").await);
+
+    // RegisterCertificate(WithoutCA) with the v1 RSA device; PENDING_ACTIVATION is refused.
+    let api_pem = format!("file://{}", file("api-v1.crt"));
+    let register = ["register-certificate", "--certificate-pem", &api_pem];
+    let without_ca = [
+        "register-certificate-without-ca",
+        "--certificate-pem",
+        &api_pem,
+    ];
+    for base in [&register[..], &without_ca[..]] {
+        let out = emu
+            .aws(&[base, &["--status", "PENDING_ACTIVATION"]].concat())
+            .await;
+        assert_eq!(
+            out.exception().as_deref(),
+            Some("CertificateStateException")
+        );
+        assert!(
+            out.stderr
+                .contains("Not allowed to register certificate with PENDING_ACTIVATION status"),
+            "{}",
+            out.stderr
+        );
+    }
+    let registered = emu
+        .aws_ok(
+            &[
+                &register[..],
+                &["--ca-certificate-pem", &root, "--status", "ACTIVE"],
+            ]
+            .concat(),
+        )
+        .await;
+    let id = registered["certificateId"].as_str().unwrap();
+    enable(&emu, id).await;
+    let api = device("api-v1");
+    assert!(publishes_over_tls12(&emu, &api, "api-v1").await);
+    assert!(device_publishes(&emu, &api, "api-v1").await);
+    emu.shutdown().await;
+}
+
+/// ACTIVE with the all-allowing policy "watch".
+async fn enable(emu: &TestEmulator, id: &str) {
+    emu.aws_ok(&[
+        "update-certificate",
+        "--certificate-id",
+        id,
+        "--new-status",
+        "ACTIVE",
+    ])
+    .await;
+    let arn = format!("arn:aws:iot:us-east-1:123456789012:cert/{id}");
+    emu.aws_ok(&["attach-policy", "--policy-name", "watch", "--target", &arn])
+        .await;
 }

@@ -1,7 +1,8 @@
 //! JITP end to end: S2 (the awscrt MQTT 5 client; its first connection is hung up, its
 //! automatic retry connects, and the policy on the template's thing group authorizes
 //! it) and S3 (Python `requests` on the credentials provider), plus a template the
-//! certificate cannot satisfy.
+//! certificate cannot satisfy, and field note 002 as written: X.509 v1 certificates from
+//! `openssl x509 -req`, JITP through `requests`, then the same certificate over MQTT.
 
 mod common;
 
@@ -220,5 +221,118 @@ async fn s3_first_request_registers_and_a_later_one_gets_credentials() {
     let second = python("credentials.py", args).await;
     assert_eq!(second["status"], 200, "{second}");
     assert!(second["body"]["credentials"]["sessionToken"].is_string());
+    emu.shutdown().await;
+}
+
+/// Field note 002's certificates, its openssl commands verbatim (`-subj` answers the
+/// prompts it shows): no extension file, so the verification and device certificates are
+/// X.509 v1. `CODE` is the registration code.
+const NOTE_002_OPENSSL: &str = r#"
+openssl genrsa -out rootCA.key 2048
+openssl req -x509 -new -nodes -key rootCA.key -sha256 -days 1024 -out rootCA.pem -subj "/C=JP/O=Note 002/CN=Root CA"
+openssl genrsa -out verificationCert.key 2048
+openssl req -new -key verificationCert.key -out verificationCert.csr -subj "/C=XX/L=Default City/O=Default Company Ltd/CN=$CODE"
+openssl x509 -req -in verificationCert.csr -CA rootCA.pem -CAkey rootCA.key -CAcreateserial -out verificationCert.pem -days 500 -sha256
+openssl genrsa -out deviceCert.key 2048
+openssl req -new -key deviceCert.key -out deviceCert.csr -subj "/C=XX/L=Default City/O=Default Company Ltd/CN=testThingName"
+openssl x509 -req -in deviceCert.csr -CA rootCA.pem -CAkey rootCA.key -CAcreateserial -out deviceCert.crt -days 500 -sha256
+cat deviceCert.crt rootCA.pem > deviceCertAndCACert.crt
+"#;
+
+/// The note's provisioning-template.json: a thing named after the CN, the certificate
+/// ACTIVE, and a policy for the role alias and MQTT.
+fn note_002_registration_config() -> String {
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iot:AssumeRoleWithCertificate",
+         "Resource": "arn:aws:iot:us-east-1:123456789012:rolealias/roleAliasName"},
+        {"Effect": "Allow", "Action": ["iot:Connect", "iot:Publish", "iot:Subscribe", "iot:Receive"],
+         "Resource": "*"}]});
+    let body = json!({
+        "Parameters": {
+            "AWS::IoT::Certificate::CommonName": {"Type": "String"},
+            "AWS::IoT::Certificate::Id": {"Type": "String"}
+        },
+        "Resources": {
+            "thing": {"Type": "AWS::IoT::Thing",
+                      "Properties": {"ThingName": {"Ref": "AWS::IoT::Certificate::CommonName"}}},
+            "certificate": {"Type": "AWS::IoT::Certificate",
+                            "Properties": {"CertificateId": {"Ref": "AWS::IoT::Certificate::Id"},
+                                           "Status": "ACTIVE"}},
+            "policy": {"Type": "AWS::IoT::Policy",
+                       "Properties": {"PolicyDocument": policy.to_string()}}
+        }
+    });
+    json!({"templateBody": body.to_string(), "roleArn": ROLE_ARN}).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn field_note_002_v1_certificates_jitp_credentials_then_mqtt() {
+    let emu = TestEmulator::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let code = emu.aws_ok(&["get-registration-code"]).await["registrationCode"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    common::sh(dir.path(), NOTE_002_OPENSSL, &[("CODE", &code)]);
+    for made in ["verificationCert.pem", "deviceCert.crt"] {
+        assert!(common::is_x509_v1(dir.path(), made), "{made} is not v1");
+    }
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let config = file_arg(
+        &dir,
+        "provisioning-template.json",
+        &note_002_registration_config(),
+    );
+    emu.aws_ok(&[
+        "register-ca-certificate",
+        "--ca-certificate",
+        &format!("file://{}", path("rootCA.pem")),
+        "--verification-cert",
+        &format!("file://{}", path("verificationCert.pem")),
+        "--set-as-active",
+        "--allow-auto-registration",
+        "--registration-config",
+        &config,
+    ])
+    .await;
+    emu.aws_ok(&[
+        "create-role-alias",
+        "--role-alias",
+        "roleAliasName",
+        "--role-arn",
+        "arn:aws:iam::123456789012:role/NoteRole",
+    ])
+    .await;
+    let ready = &emu.running.ready;
+    let args = vec![
+        ready.credentials_url.clone(),
+        "roleAliasName".into(),
+        ready.root_ca_path.clone(),
+        path("deviceCertAndCACert.crt"),
+        path("deviceCert.key"),
+        "testThingName".into(),
+    ];
+    let first = python("credentials.py", args.clone()).await;
+    assert!(
+        first["error"].is_string(),
+        "the first request registers: {first}"
+    );
+    let second = python("credentials.py", args).await;
+    assert_eq!(second["status"], 200, "{second}");
+    assert!(second["body"]["credentials"]["accessKeyId"].is_string());
+    // The same v1 certificate over MQTT with awscrt: MQTT 5, then MQTT 3.1.1 with ALPN.
+    for (mode, alpn) in [("mqtt5", ""), ("mqtt3", "alpn")] {
+        let mut args = vec![mode.to_string(), ready.mqtt_host.clone()];
+        args.extend([ready.mqtt_port.to_string(), ready.root_ca_path.clone()]);
+        args.extend([path("deviceCert.crt"), path("deviceCert.key")]);
+        args.extend(["testThingName".to_string(), alpn.to_string()]);
+        let got = python("broker_crt.py", args).await;
+        assert_eq!(got["connected"], true, "{mode}: {got}");
+        assert_eq!(
+            got["received"].as_array().unwrap().len(),
+            2,
+            "{mode}: {got}"
+        );
+    }
     emu.shutdown().await;
 }

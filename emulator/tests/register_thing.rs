@@ -1,5 +1,6 @@
 //! Control-plane RegisterThing (single-thing provisioning) through the aws CLI and boto3:
-//! a certificate from a CSR, by id and by PEM, all-or-nothing, and AWS's exceptions.
+//! a certificate from a CSR, by id and by PEM, all-or-nothing, AWS's exceptions, and a
+//! template without OverrideSettings meeting a thing it disagrees with.
 
 mod common;
 
@@ -171,5 +172,78 @@ async fn boto3_register_thing_by_id_and_pem_and_its_exceptions() {
     assert_eq!(got["bad_template"], invalid, "{got}");
     assert_eq!(got["things"], json!(["by-id", "by-pem"]), "{got}");
     assert_eq!(got["fresh_status"], "INACTIVE", "{got}");
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_register_thing_without_override_settings_refuses_a_conflicting_thing() {
+    let emu = TestEmulator::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let attributes = r#"{"attributes": {"version": "v0"}}"#;
+    emu.aws_ok(&["create-thing", "--thing-name", "Existing"])
+        .await;
+    emu.aws_ok(&[
+        "update-thing",
+        "--thing-name",
+        "Existing",
+        "--attribute-payload",
+        attributes,
+    ])
+    .await;
+    let parameters = json!({"ThingName": "Existing", "CSR": csr_pem("dev-3")});
+    let params = file_arg(&dir, "params.json", &parameters.to_string());
+    let template = fixture("templates/single-csr.json");
+    let args = [
+        "register-thing",
+        "--template-body",
+        &template,
+        "--parameters",
+        &params,
+    ];
+    let out = emu.aws(&args).await;
+    assert_eq!(
+        out.exception().as_deref(),
+        Some("ResourceRegistrationFailureException"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("AttributePayload conflicts with AttributePayload in Template"),
+        "{}",
+        out.stderr
+    );
+    let thing = emu
+        .aws_ok(&["describe-thing", "--thing-name", "Existing"])
+        .await;
+    assert_eq!(thing["attributes"], json!({"version": "v0"}));
+    assert_eq!(thing["version"], 2);
+    assert_eq!(
+        emu.aws_ok(&["list-certificates"]).await["certificates"],
+        json!([])
+    );
+    assert_eq!(emu.aws_ok(&["list-policies"]).await["policies"], json!([]));
+    // With OverrideSettings the template's choice applies, as before.
+    let mut body: Value = serde_json::from_str(
+        &std::fs::read_to_string(template.trim_start_matches("file://")).unwrap(),
+    )
+    .unwrap();
+    body["Resources"]["thing"]["OverrideSettings"] = json!({"AttributePayload": "REPLACE"});
+    let replacing = file_arg(&dir, "replacing.json", &body.to_string());
+    emu.aws_ok(&[
+        "register-thing",
+        "--template-body",
+        &replacing,
+        "--parameters",
+        &params,
+    ])
+    .await;
+    let thing = emu
+        .aws_ok(&["describe-thing", "--thing-name", "Existing"])
+        .await;
+    assert_eq!(
+        thing["attributes"],
+        json!({"version": "v1", "serialNumber": "serialnumber"})
+    );
     emu.shutdown().await;
 }

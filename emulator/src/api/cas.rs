@@ -10,7 +10,9 @@ use serde_json::{json, Value};
 
 use super::certificates::{required, MarkerQuery};
 use super::error::ApiResult;
-use super::extract::{empty, epoch, page_reply, paginate, AwsJson, AwsPath, AwsQuery};
+use super::extract::{
+    empty, epoch, page_reply, paginate_by, AwsJson, AwsPath, AwsQuery, DOCUMENTED_PAGE,
+};
 use crate::registry::ca::{CaCertificate, RegistrationConfig};
 use crate::registry::ca_ops::{RegisterCa, UpdateCa};
 use crate::registry::{validate, Account};
@@ -186,7 +188,7 @@ async fn list_ca_certificates(
         q.template_name.as_deref(),
         q.is_ascending_order.unwrap_or(false),
     )?;
-    let (page, next) = paginate(cas, q.marker.as_deref(), q.page_size)?;
+    let (page, next) = paginate_by(cas, q.marker.as_deref(), q.page_size, DOCUMENTED_PAGE)?;
     let items: Vec<Value> = page
         .iter()
         .map(|ca| {

@@ -8,7 +8,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{empty, epoch, page_reply, paginate, AwsJson, AwsPath, AwsQuery};
+use super::extract::{
+    empty, epoch, page_reply, paginate_by, AwsJson, AwsPath, AwsQuery, DOCUMENTED_PAGE,
+};
 use crate::pki::{self, GeneratedKey, IssuedCertificate};
 use crate::registry::certificate::Certificate;
 use crate::registry::{validate, Account, IotError};
@@ -128,7 +130,11 @@ async fn create_provisioning_claim(
     AwsPath(template_name): AwsPath<String>,
 ) -> ApiResult<Json<Value>> {
     emu.registry.require_provisioning_template(&template_name)?;
-    let (key, issued) = issue_keys(&emu).await?;
+    let pki = emu.pki.clone();
+    let (key, issued) = tokio::task::spawn_blocking(move || pki.create_provisioning_claim())
+        .await
+        .map_err(|e| IotError::internal(format!("key generation failed: {e}")))?
+        .map_err(ApiError::from)?;
     let cert = emu
         .registry
         .create_provisioning_claim(&template_name, &issued)?;
@@ -267,7 +273,7 @@ fn certificate_list(
     certs: Vec<Certificate>,
     q: &MarkerQuery,
 ) -> ApiResult<Json<Value>> {
-    let (page, next) = paginate(certs, q.marker.as_deref(), q.page_size)?;
+    let (page, next) = paginate_by(certs, q.marker.as_deref(), q.page_size, DOCUMENTED_PAGE)?;
     let items: Vec<Value> = page
         .iter()
         .map(|c| {

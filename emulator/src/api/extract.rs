@@ -79,14 +79,34 @@ pub fn epoch(ms: i64) -> Value {
     serde_json::json!(ms as f64 / 1000.0)
 }
 
-/// A slice of a list plus the token for the next page. Tokens are base64 of the offset,
-/// matching the model's `[A-Za-z0-9+/]+={0,2}` marker pattern.
+/// The page size of a list operation when the request names none. AWS documents a
+/// default only for ListCertificates and ListCACertificates (25, [`DOCUMENTED_PAGE`]);
+/// ListCertificatesByCA takes the same. For every other list operation AWS documents no
+/// default, and the emulator's choice (README "Lists and paging") is the largest page the
+/// model allows, so a caller that forgets to page sees as much as AWS could return.
+pub const UNDOCUMENTED_PAGE: u32 = 250;
+/// ListCertificates' and ListCACertificates' documented default page size.
+pub const DOCUMENTED_PAGE: u32 = 25;
+
+/// A slice of a list plus the token for the next page, [`UNDOCUMENTED_PAGE`] items by
+/// default. Tokens are base64 of the offset, matching the model's `[A-Za-z0-9+/]+={0,2}`
+/// marker pattern.
 pub fn paginate<T>(
     items: Vec<T>,
     token: Option<&str>,
     max: Option<u32>,
 ) -> Result<(Vec<T>, Option<String>), ApiError> {
-    let max = max.unwrap_or(250);
+    paginate_by(items, token, max, UNDOCUMENTED_PAGE)
+}
+
+/// [`paginate`] with the operation's own default page size.
+pub fn paginate_by<T>(
+    items: Vec<T>,
+    token: Option<&str>,
+    max: Option<u32>,
+    default: u32,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let max = max.unwrap_or(default);
     if !(1..=250).contains(&max) {
         return Err(ApiError(IotError::invalid(
             "1 validation error detected: page size must be between 1 and 250",

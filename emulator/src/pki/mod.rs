@@ -31,6 +31,13 @@ pub enum PkiError {
     Internal(String),
 }
 
+/// How long a CreateProvisioningClaim certificate is valid after it is issued (AWS: five
+/// minutes); its `expiration` and its notAfter are both issue time plus this.
+pub const CLAIM_LIFETIME: time::Duration = time::Duration::minutes(5);
+/// How far before the issue time a claim certificate's notBefore lies: the captured claim
+/// certificate is valid for seven minutes in all, ending at its `expiration`.
+pub const CLAIM_BACKDATE: time::Duration = time::Duration::minutes(2);
+
 /// A certificate the emulator has just signed.
 #[derive(Debug, Clone)]
 pub struct IssuedCertificate {
@@ -78,6 +85,26 @@ impl Pki {
         Ok((key, cert))
     }
 
+    /// CreateProvisioningClaim's temporary certificate: a new RSA-2048 key, subject CN a
+    /// random 64-hex string (not the certificate id), valid from [`CLAIM_BACKDATE`] before
+    /// now until [`CLAIM_LIFETIME`] after, as the captured claim certificate is (dataplane
+    /// §1.11: notBefore 16:44:06, notAfter 16:51:06, which is also the `expiration`).
+    pub fn create_provisioning_claim(&self) -> Result<(GeneratedKey, IssuedCertificate), PkiError> {
+        let key = self.pool.take();
+        let mut cn = [0u8; 32];
+        rand_core::RngCore::fill_bytes(&mut self.entropy.rng("claim-subject"), &mut cn);
+        let mut subject = DistinguishedName::new();
+        subject.push(DnType::CommonName, hex::encode(cn));
+        let now = self.now_whole_seconds();
+        let cert = self.sign_between(
+            subject,
+            &key.public_key_der,
+            now - CLAIM_BACKDATE,
+            now + CLAIM_LIFETIME,
+        )?;
+        Ok((key, cert))
+    }
+
     /// Signs `spki_der` under `subject`, valid from now until `not_after`.
     pub fn sign(
         &self,
@@ -85,9 +112,24 @@ impl Pki {
         spki_der: &[u8],
         not_after: time::OffsetDateTime,
     ) -> Result<IssuedCertificate, PkiError> {
-        let serial = ca::positive(self.entropy.rng("serial"));
+        let not_before = self.now_whole_seconds();
+        self.sign_between(subject, spki_der, not_before, not_after)
+    }
+
+    fn now_whole_seconds(&self) -> time::OffsetDateTime {
         let now = self.clock.now();
-        let not_before = now.replace_millisecond(0).unwrap_or(now);
+        now.replace_millisecond(0).unwrap_or(now)
+    }
+
+    /// Signs `spki_der` under `subject`, valid from `not_before` until `not_after`.
+    fn sign_between(
+        &self,
+        subject: DistinguishedName,
+        spki_der: &[u8],
+        not_before: time::OffsetDateTime,
+        not_after: time::OffsetDateTime,
+    ) -> Result<IssuedCertificate, PkiError> {
+        let serial = ca::positive(self.entropy.rng("serial"));
         let pem = self
             .ca
             .issue(subject, spki_der, serial, not_before, not_after)?;

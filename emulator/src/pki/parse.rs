@@ -79,6 +79,34 @@ pub fn is_signed_by(cert_der: &[u8], issuer_der: &[u8]) -> bool {
         && cert.verify_signature(Some(issuer.public_key())).is_ok()
 }
 
+/// A certificate's subject public key, read from any certificate version: webpki (behind
+/// rustls) refuses X.509 v1 certificates, which `openssl x509 -req` makes and AWS IoT
+/// accepts, so the TLS handshake reads the key from here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectKey {
+    /// The whole SubjectPublicKeyInfo, DER.
+    pub spki_der: Vec<u8>,
+    /// The contents of its AlgorithmIdentifier (OID and parameters), the form in which
+    /// rustls' verification algorithms name the key type they take.
+    pub algorithm_id: Vec<u8>,
+    /// The key itself: the subjectPublicKey BIT STRING's bytes.
+    pub key: Vec<u8>,
+}
+
+/// The subject public key of the certificate `der`; `None` when it does not parse.
+pub fn subject_key(der: &[u8]) -> Option<SubjectKey> {
+    use x509_parser::asn1_rs::{Any, FromDer as _};
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    let spki = cert.public_key();
+    let (_, outer) = Any::from_der(spki.raw).ok()?;
+    let (_, algorithm) = Any::from_der(outer.data).ok()?;
+    Some(SubjectKey {
+        spki_der: spki.raw.to_vec(),
+        algorithm_id: algorithm.data.to_vec(),
+        key: spki.subject_public_key.data.to_vec(),
+    })
+}
+
 /// The subject attributes as `(short name, value)` pairs, e.g. `("CN", "device-1")`, in
 /// certificate order; attributes whose value is not a string are skipped.
 pub fn subject_attributes(der: &[u8]) -> Vec<(String, String)> {

@@ -223,6 +223,9 @@ fn update_thing(
     mut thing: Thing,
 ) -> IotResult<()> {
     let o = plan.overrides;
+    if !o.given {
+        return agrees_with(plan, &thing);
+    }
     let name = plan.thing_name.as_str();
     let fail = |property| Err(conflict("thing", name, property));
     let before = (thing.attributes.clone(), thing.thing_type_name.clone());
@@ -260,6 +263,40 @@ fn update_thing(
         Some(groups) => update_groups(inner, tx, plan, &thing.thing_groups, groups),
         None => Ok(()),
     }
+}
+
+/// A template without OverrideSettings leaves an existing thing as it is when it asks for
+/// nothing the thing lacks, and is refused otherwise: on AWS, "AttributePayload conflicts
+/// with AttributePayload in Template", nothing changed. Conflict means a template attribute
+/// the thing lacks or holds with another value; the same rule and wording for ThingTypeName
+/// (another type) and ThingGroups (a group the thing is not in) is the emulator's choice,
+/// AWS's being UNCONFIRMED (dataplane §2.5).
+fn agrees_with(plan: &ThingPlan, thing: &Thing) -> IotResult<()> {
+    let conflicts = |property: &str| {
+        Err(IotError::new(
+            ErrorKind::ResourceConflicts,
+            format!("{property} conflicts with {property} in Template"),
+        ))
+    };
+    if let Some(given) = &plan.attributes {
+        if given
+            .iter()
+            .any(|(k, v)| thing.attributes.get(k) != Some(v))
+        {
+            return conflicts("AttributePayload");
+        }
+    }
+    if let Some(t) = &plan.thing_type_name {
+        if thing.thing_type_name.as_ref() != Some(t) {
+            return conflicts("ThingTypeName");
+        }
+    }
+    if let Some(groups) = &plan.thing_groups {
+        if groups.iter().any(|g| !thing.thing_groups.contains(g)) {
+            return conflicts("ThingGroups");
+        }
+    }
+    Ok(())
 }
 
 /// The groups of an existing thing, per the ThingGroups override.

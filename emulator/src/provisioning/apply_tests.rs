@@ -249,3 +249,38 @@ fn no_certificate_resource_leaves_the_certificate_alone() {
     assert_eq!(status(&reg), CertStatus::PendingActivation);
     assert!(reg.describe_thing("solo").unwrap().principals.is_empty());
 }
+
+#[test]
+fn without_override_settings_a_disagreeing_template_is_refused() {
+    let reg = setup();
+    let seed = body(thing_props(&["g1"], json!({"a": "1", "b": "2"})), json!({}));
+    run(&reg, &seed, "dev").unwrap();
+    let bare = |props: Value| {
+        let mut b = body(props, json!({}));
+        b["Resources"]["thing"]
+            .as_object_mut()
+            .unwrap()
+            .remove("OverrideSettings");
+        b
+    };
+    // Agreeing (a subset of what the thing has): nothing changes, provisioning goes on.
+    run(&reg, &bare(thing_props(&["g1"], json!({"a": "1"}))), "dev").unwrap();
+    let cases = [
+        (thing_props(&["g1"], json!({"a": "9"})), "AttributePayload"),
+        (thing_props(&["g1"], json!({"c": "3"})), "AttributePayload"),
+        (thing_props(&["g2"], json!({"a": "1"})), "ThingGroups"),
+    ];
+    for (props, property) in cases {
+        let e = run(&reg, &bare(props), "dev").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::ResourceConflicts);
+        assert_eq!(
+            e.message,
+            format!("{property} conflicts with {property} in Template")
+        );
+    }
+    let t = reg.describe_thing("dev").unwrap();
+    assert_eq!(
+        (t.attributes.len(), t.thing_groups, t.version),
+        (2, vec!["g1".to_string()], 1)
+    );
+}

@@ -363,7 +363,7 @@ pub(crate) mod tests {
         .unwrap();
         let claim = reg.create_provisioning_claim("tmpl", &cert).unwrap();
         assert_eq!(claim.status, CertStatus::Active);
-        assert_eq!(claim.expires_at_ms, Some(300_000));
+        assert_eq!(claim.expires_at_ms, Some(cert.not_after_ms));
         assert_eq!(claim.claim_template.as_deref(), Some("tmpl"));
         assert!(reg.list_certificates(false).is_empty());
         assert!(reg.certificate_by_id(&claim.certificate_id).is_some());

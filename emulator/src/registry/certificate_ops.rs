@@ -7,9 +7,6 @@ use super::{validate, ErrorKind, Inner, IotError, IotResult, Registry, RegistryE
 use crate::pki::parse::{self, CertInfo};
 use crate::pki::IssuedCertificate;
 
-/// How long a CreateProvisioningClaim certificate may be used.
-pub const CLAIM_LIFETIME_MS: i64 = 5 * 60 * 1000;
-
 /// Everything needed to store a new certificate.
 #[derive(Debug, Clone)]
 struct NewCert {
@@ -68,6 +65,17 @@ fn validation(message: impl Into<String>) -> IotError {
 
 fn state(message: impl Into<String>) -> IotError {
     IotError::new(ErrorKind::CertificateState, message)
+}
+
+/// The `status` of RegisterCertificate(WithoutCA). PENDING_ACTIVATION is refused with the
+/// error AWS returns (seen on AWS: CertificateStateException, HTTP 406).
+fn registration_status(value: &str) -> IotResult<CertStatus> {
+    if value == "PENDING_ACTIVATION" {
+        return Err(state(
+            "Not allowed to register certificate with PENDING_ACTIVATION status",
+        ));
+    }
+    CertStatus::parse_settable("status", value)
 }
 
 /// The registered CA that signed `der`, if any.
@@ -165,8 +173,9 @@ impl Registry {
         }
     }
 
-    /// CreateProvisioningClaim: stores an ACTIVE claim certificate that expires in five
-    /// minutes and stays out of ListCertificates.
+    /// CreateProvisioningClaim: stores an ACTIVE claim certificate that stays out of
+    /// ListCertificates and expires when the certificate itself does (its notAfter, five
+    /// minutes after issue).
     pub fn create_provisioning_claim(
         &self,
         template_name: &str,
@@ -174,7 +183,7 @@ impl Registry {
     ) -> IotResult<Certificate> {
         self.require_provisioning_template(template_name)?;
         let mut new = NewCert::issued(issued, CertStatus::Active);
-        new.expires_at_ms = Some(self.clock().now_ms() + CLAIM_LIFETIME_MS);
+        new.expires_at_ms = Some(issued.not_after_ms);
         new.claim_template = Some(template_name.to_string());
         self.write(|inner, tx| {
             if !inner.templates.contains(template_name) {
@@ -196,7 +205,7 @@ impl Registry {
         set_as_active: Option<bool>,
     ) -> IotResult<Certificate> {
         let status = match status {
-            Some(s) => CertStatus::parse_settable("status", s)?,
+            Some(s) => registration_status(s)?,
             None => status_from(set_as_active.unwrap_or(false)),
         };
         let info = self.device_certificate(certificate_pem)?;
@@ -234,7 +243,7 @@ impl Registry {
         status: Option<&str>,
     ) -> IotResult<Certificate> {
         let status = match status {
-            Some(s) => CertStatus::parse_settable("status", s)?,
+            Some(s) => registration_status(s)?,
             None => CertStatus::Inactive,
         };
         let info = self.device_certificate(certificate_pem)?;

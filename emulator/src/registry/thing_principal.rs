@@ -104,9 +104,15 @@ impl Registry {
         if let Some(k) = kind {
             principal_type("thingPrincipalType", k)?;
         }
+        // AWS's own wording for this operation, not the usual "cannot be found".
+        let missing = || {
+            IotError::not_found(format!(
+                "Failed to list principals for thing {thing_name} because the thing does not exist in your account"
+            ))
+        };
         let thing = self
             .read(|inner| inner.things.get(thing_name).cloned())
-            .ok_or_else(|| thing_not_found(thing_name))?;
+            .ok_or_else(missing)?;
         Ok(thing
             .principals
             .into_iter()

@@ -305,3 +305,28 @@ pub async fn register_ca(
         .expect("CA id")
         .to_string()
 }
+
+/// Runs `script` with bash (`-euo pipefail`) in `dir`, as a user types commands such as
+/// openssl's, with `env` set; returns stdout and panics with both streams on failure.
+pub fn sh(dir: &std::path::Path, script: &str, env: &[(&str, &str)]) -> String {
+    let out = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", script])
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run bash");
+    let result = into_result(out);
+    assert!(
+        result.success,
+        "{script}\nstdout: {}\nstderr: {}",
+        result.stdout, result.stderr
+    );
+    result.stdout
+}
+
+/// Whether the PEM certificate at `path` is X.509 v1 (`openssl x509 -req` without an
+/// extension file, which AWS IoT accepts).
+pub fn is_x509_v1(dir: &std::path::Path, path: &str) -> bool {
+    let text = sh(dir, &format!("openssl x509 -in {path} -noout -text"), &[]);
+    text.contains("Version: 1 (0x0)")
+}

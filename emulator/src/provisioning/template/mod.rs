@@ -58,6 +58,8 @@ pub struct Resource {
     pub properties: Map<String, Value>,
     /// `OverrideSettings`, keyed by the property name (upper-snake keys normalised).
     pub overrides: BTreeMap<String, Override>,
+    /// Whether the resource has an `OverrideSettings` key at all (even `{}`).
+    pub has_override_settings: bool,
 }
 
 /// A parsed template body.

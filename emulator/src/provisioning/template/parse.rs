@@ -198,6 +198,7 @@ fn resource(id: &str, entry: &Value) -> IotResult<Resource> {
         kind,
         properties,
         overrides,
+        has_override_settings: entry.get("OverrideSettings").is_some(),
     })
 }
 

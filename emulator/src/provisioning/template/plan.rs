@@ -26,6 +26,9 @@ pub enum Override {
 /// Per-property overrides for an existing thing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ThingOverrides {
+    /// Whether the resource has OverrideSettings at all (`{}` included); without them, a
+    /// template that disagrees with an existing thing is refused (see `apply`).
+    pub given: bool,
     pub attribute_payload: Override,
     pub thing_type_name: Override,
     pub thing_groups: Override,
@@ -149,6 +152,7 @@ fn thing_plan(scope: &Scope<'_>, r: &Resource) -> IotResult<ThingPlan> {
         thing_groups,
         billing_group,
         overrides: ThingOverrides {
+            given: r.has_override_settings,
             attribute_payload: o("AttributePayload"),
             thing_type_name: o("ThingTypeName"),
             thing_groups: o("ThingGroups"),
