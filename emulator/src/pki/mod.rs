@@ -90,7 +90,7 @@ impl Pki {
     /// now until [`CLAIM_LIFETIME`] after, as the captured claim certificate is (dataplane
     /// §1.11: notBefore 16:44:06, notAfter 16:51:06, which is also the `expiration`).
     pub fn create_provisioning_claim(&self) -> Result<(GeneratedKey, IssuedCertificate), PkiError> {
-        let key = self.pool.take();
+        let key = self.pool.take()?;
         let mut cn = [0u8; 32];
         rand_core::RngCore::fill_bytes(&mut self.entropy.rng("claim-subject"), &mut cn);
         let mut subject = DistinguishedName::new();
