@@ -31,6 +31,7 @@ pub mod validate;
 #[cfg(test)]
 pub(crate) mod testing;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use arn::Account;
@@ -45,11 +46,13 @@ use table::RowSink;
 pub struct Inner {
     pub certificates: Table<certificate::Certificate>,
     pub ca_certificates: Table<ca::CaCertificate>,
+    /// Things, indexed by their principals (see [`Inner::things_of_principal`]).
     pub things: Table<thing::Thing>,
     pub thing_types: Table<thing_type::ThingType>,
     pub thing_groups: Table<thing_group::ThingGroup>,
     pub policies: Table<policy::Policy>,
-    /// Policy attachments, keyed `"<policyName>\n<target>"`.
+    /// Policy attachments, keyed `"<policyName>\n<target>"`, indexed by target (see
+    /// [`Inner::policies_attached_to`]).
     pub policy_targets: Table<policy::PolicyTarget>,
     pub templates: Table<template::ProvisioningTemplate>,
     pub role_aliases: Table<role_alias::RoleAlias>,
@@ -72,11 +75,11 @@ impl Inner {
         Inner {
             certificates: Table::new("certificates"),
             ca_certificates: Table::new("ca_certificates"),
-            things: Table::new("things"),
+            things: Table::indexed("things", thing::principal_terms),
             thing_types: Table::new("thing_types"),
             thing_groups: Table::new("thing_groups"),
             policies: Table::new("policies"),
-            policy_targets: Table::new("policy_targets"),
+            policy_targets: Table::indexed("policy_targets", policy::target_terms),
             templates: Table::new("templates"),
             role_aliases: Table::new("role_aliases"),
             ownership_tokens: Table::new("ownership_tokens"),
@@ -147,7 +150,20 @@ struct Shared {
     clock: Clock,
     entropy: Arc<Entropy>,
     events: tokio::sync::broadcast::Sender<RegistryEvent>,
+    /// Bumped, under the lock, by every write that changes a table in
+    /// [`AUTHORIZATION_TABLES`]; see [`Registry::authorization_generation`].
+    authorization_generation: AtomicU64,
 }
+
+/// The tables an authorization decision reads: who the certificate is, the thing it is
+/// associated with, that thing's groups, and the policies attached to any of them.
+const AUTHORIZATION_TABLES: [&str; 5] = [
+    "certificates",
+    "things",
+    "thing_groups",
+    "policies",
+    "policy_targets",
+];
 
 const ENTROPY_KEY: &str = "entropy_counters";
 
@@ -180,6 +196,7 @@ impl Registry {
                 clock,
                 entropy,
                 events: tokio::sync::broadcast::channel(256).0,
+                authorization_generation: AtomicU64::new(0),
             }),
         })
     }
@@ -209,6 +226,28 @@ impl Registry {
         &self.shared.entropy
     }
 
+    /// A number that changes whenever a write changes anything an authorization reads
+    /// (certificates, things, thing groups, policies, attachments). Read inside
+    /// [`Registry::read`] it names the state that read sees, so whatever was derived from
+    /// that state stays valid while this number stays the same (the broker caches each
+    /// connection's policies this way).
+    pub fn authorization_generation(&self) -> u64 {
+        self.shared.authorization_generation.load(Ordering::SeqCst)
+    }
+
+    /// Marks a change an authorization may see; called with the lock held.
+    fn bump_authorization(&self, tx: &Tx) {
+        let touched = tx
+            .undo
+            .iter()
+            .any(|(table, _, _)| AUTHORIZATION_TABLES.contains(table));
+        if touched {
+            self.shared
+                .authorization_generation
+                .fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.shared.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -227,6 +266,9 @@ impl Registry {
             Ok(value) => self.commit(&mut inner, &mut tx).map(|()| value),
             Err(e) => Err(e),
         };
+        // Before the rollback too: the undo log goes with it (bumping for a write that
+        // left nothing changed only costs the caches a re-read).
+        self.bump_authorization(&tx);
         if result.is_err() {
             inner.rollback(tx);
         }
@@ -272,6 +314,9 @@ impl Registry {
                 .map_err(|e| IotError::internal(e.to_string()))?;
         }
         *inner = Inner::new();
+        self.shared
+            .authorization_generation
+            .fetch_add(1, Ordering::SeqCst);
         let mut tx = Tx::default();
         for (k, v) in kept {
             inner.meta.put(&mut tx, k, v);
