@@ -2,9 +2,9 @@
 //! templates, role aliases) behind one lock, persisted change by change.
 //!
 //! Every write runs as a closure over [`Inner`] that logs its changes in a [`Tx`]. When the
-//! closure succeeds the changes are committed durably before the caller sees the result;
-//! when it fails, or the commit fails, the logged undo restores the previous state, so a
-//! write is all or nothing.
+//! closure succeeds the changes are committed durably before the caller sees the result
+//! (concurrent writes share one fsync: see [`journal`]); when it fails, or the commit
+//! fails, the logged undo restores the previous state, so a write is all or nothing.
 
 pub mod arn;
 pub mod ca;
@@ -13,6 +13,7 @@ pub mod certificate;
 pub mod certificate_ops;
 pub mod error;
 pub mod issued_credentials;
+mod journal;
 pub mod ownership_token;
 pub mod policy;
 pub mod retained;
@@ -153,6 +154,8 @@ struct Shared {
     /// Bumped, under the lock, by every write that changes a table in
     /// [`AUTHORIZATION_TABLES`]; see [`Registry::authorization_generation`].
     authorization_generation: AtomicU64,
+    /// Writes applied and waiting for their fsync.
+    journal: journal::Journal,
 }
 
 /// The tables an authorization decision reads: who the certificate is, the thing it is
@@ -197,6 +200,7 @@ impl Registry {
                 entropy,
                 events: tokio::sync::broadcast::channel(256).0,
                 authorization_generation: AtomicU64::new(0),
+                journal: Default::default(),
             }),
         })
     }
@@ -242,10 +246,14 @@ impl Registry {
             .iter()
             .any(|(table, _, _)| AUTHORIZATION_TABLES.contains(table));
         if touched {
-            self.shared
-                .authorization_generation
-                .fetch_add(1, Ordering::SeqCst);
+            self.bump_authorization_always();
         }
+    }
+
+    fn bump_authorization_always(&self) {
+        self.shared
+            .authorization_generation
+            .fetch_add(1, Ordering::SeqCst);
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -259,36 +267,46 @@ impl Registry {
 
     /// Runs a write: all of it is durable before this returns `Ok`, none of it on `Err`.
     pub fn write<R>(&self, f: impl FnOnce(&mut Inner, &mut Tx) -> IotResult<R>) -> IotResult<R> {
-        let mut inner = self.lock();
-        let mut tx = Tx::default();
-        let result = f(&mut inner, &mut tx);
-        let result = match result {
-            Ok(value) => self.commit(&mut inner, &mut tx).map(|()| value),
-            Err(e) => Err(e),
+        let (value, wait_for) = {
+            let mut inner = self.lock();
+            let mut tx = Tx::default();
+            let result = f(&mut inner, &mut tx);
+            // Before the rollback too: the undo log goes with it (bumping for a write that
+            // left nothing changed only costs the caches a re-read).
+            self.bump_authorization(&tx);
+            let queued = match result {
+                Ok(value) => self.enqueue(&mut inner, tx).map(|seq| (value, seq)),
+                Err(e) => {
+                    inner.rollback(tx);
+                    Err(e)
+                }
+            };
+            queued?
         };
-        // Before the rollback too: the undo log goes with it (bumping for a write that
-        // left nothing changed only costs the caches a re-read).
-        self.bump_authorization(&tx);
-        if result.is_err() {
-            inner.rollback(tx);
+        if let Some(seq) = wait_for {
+            self.wait_durable(seq)?;
         }
-        result
+        Ok(value)
     }
 
-    fn commit(&self, inner: &mut Inner, tx: &mut Tx) -> IotResult<()> {
-        let Some(store) = &self.shared.store else {
-            return Ok(());
-        };
-        if tx.changes.is_empty() {
-            return Ok(());
+    /// Hands an applied write to the journal (with the lock held, so the journal keeps
+    /// the order of application); returns the number to wait for, `None` in memory.
+    fn enqueue(&self, inner: &mut Inner, mut tx: Tx) -> IotResult<Option<u64>> {
+        if self.shared.store.is_none() {
+            return Ok(None);
         }
-        let counters = serde_json::to_value(self.shared.entropy.counters())
-            .map_err(|e| IotError::internal(e.to_string()))?;
-        inner.meta.put(tx, ENTROPY_KEY, counters);
-        store.commit(&tx.changes).map_err(|e| {
-            tracing::error!(cause = %e, "commit failed");
-            IotError::internal("An internal error occurred while saving the change")
-        })
+        if tx.changes.is_empty() {
+            return Ok(Some(self.shared.journal.last()));
+        }
+        let counters = match serde_json::to_value(self.shared.entropy.counters()) {
+            Ok(counters) => counters,
+            Err(e) => {
+                inner.rollback(tx);
+                return Err(IotError::internal(e.to_string()));
+            }
+        };
+        inner.meta.put(&mut tx, ENTROPY_KEY, counters);
+        Ok(Some(self.shared.journal.append(tx)))
     }
 
     /// Persists changes made outside a registry write (used at start-up for metadata).
@@ -303,7 +321,15 @@ impl Registry {
 
     /// Deletes every resource, keeping the emulator's own identity (CA, endpoints, seed).
     pub fn reset(&self, keep_meta: &[&str]) -> IotResult<()> {
-        let mut inner = self.lock();
+        // Every queued write must be on disk (or undone) before the store is cleared.
+        let mut inner = loop {
+            let last = self.shared.journal.last();
+            let _ = self.wait_durable(last);
+            let inner = self.lock();
+            if self.shared.journal.idle() {
+                break inner;
+            }
+        };
         let kept: Vec<(String, serde_json::Value)> = keep_meta
             .iter()
             .filter_map(|k| inner.meta.get(k).map(|v| (k.to_string(), v.clone())))
@@ -314,13 +340,16 @@ impl Registry {
                 .map_err(|e| IotError::internal(e.to_string()))?;
         }
         *inner = Inner::new();
-        self.shared
-            .authorization_generation
-            .fetch_add(1, Ordering::SeqCst);
+        self.bump_authorization_always();
         let mut tx = Tx::default();
         for (k, v) in kept {
             inner.meta.put(&mut tx, k, v);
         }
-        self.commit(&mut inner, &mut tx)
+        if self.shared.store.is_some() {
+            let counters = serde_json::to_value(self.shared.entropy.counters())
+                .map_err(|e| IotError::internal(e.to_string()))?;
+            inner.meta.put(&mut tx, ENTROPY_KEY, counters);
+        }
+        self.persist_raw(&tx.changes)
     }
 }
