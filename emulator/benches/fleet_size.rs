@@ -7,6 +7,8 @@
 //! (`FLEET_SIZE=<n>` changes the fleet.)
 
 mod bench_util;
+// Shared with the broker bench; the rumqttd peer and the memory probe go unused here.
+#[allow(dead_code)]
 mod broker_support;
 
 use std::time::{Duration, Instant};

@@ -56,7 +56,7 @@ impl Ours {
     }
 
     /// The running emulator (the fleet-size bench fills its registry).
-    #[allow(dead_code)]
+    #[allow(dead_code)] // used by the fleet_size bench only
     pub fn running(&self) -> &Running {
         &self.running
     }
