@@ -23,7 +23,7 @@ async fn main() {
     durable.in_memory = false;
     durable.data_dir = Some(dir.path().to_path_buf());
     for (label, config) in [
-        ("data-dir (fsync per write)", durable),
+        ("data-dir (durable: replies after fsync)", durable),
         ("in-memory", Config::for_tests()),
     ] {
         let running = iot_emulator::start(config).await.expect("start");
@@ -34,7 +34,7 @@ async fn main() {
 
 async fn run_suite(label: &str, url: &str) {
     println!("== {label}: {url}");
-    for workers in [1, 8, 32] {
+    for workers in [1, 16, 32] {
         let rate = measure(url, workers, move |i| {
             (format!("/things/bench-{workers}-{i}"), String::new())
         })

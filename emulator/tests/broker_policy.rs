@@ -170,6 +170,80 @@ async fn a_policy_change_applies_to_the_next_packet() {
     emu.shutdown().await;
 }
 
+/// A connection keeps what it read of the registry between packets; a detach, a new
+/// thing and a group membership must each reach the next delivery to that connection.
+#[tokio::test(flavor = "multi_thread")]
+async fn attachment_and_group_changes_reach_a_connected_client() {
+    let emu = TestEmulator::start().await;
+    let r = &emu.running;
+    let base = r#"{"Effect":"Allow","Action":["iot:Connect","iot:Publish","iot:Subscribe"],"Resource":"*"}"#;
+    let dev = device_with(&emu, "base", base).await;
+    let receive = r#"{"Effect":"Allow","Action":"iot:Receive","Resource":"ARN:topic/t/*"}"#;
+    attach(&emu, "receive", receive, &dev).await;
+    let args = [
+        "-V", "5", "-i", "watcher", "-t", "t/#", "-q", "1", "-C", "2", "-W", "180", "-v",
+    ];
+    // A generous -W: a dozen aws CLI calls run while it waits.
+    let sub = spawn("mosquitto_sub", r, &dev, &args);
+    wait_subscribed(r, "watcher", "t/#").await;
+    publish(&emu, &dev, "5", "p1", "t/a", "1").await;
+    // Without `receive` the watcher may not receive t/b (nothing else grants it).
+    let target = cert_arn(&emu, &dev);
+    let detach = [
+        "detach-policy",
+        "--policy-name",
+        "receive",
+        "--target",
+        &target,
+    ];
+    emu.aws_ok(&detach).await;
+    publish(&emu, &dev, "5", "p2", "t/b", "2").await;
+    // `receive` again, through a group of the thing the watcher's client id names.
+    for args in [
+        &["create-thing", "--thing-name", "watcher"][..],
+        &[
+            "attach-thing-principal",
+            "--thing-name",
+            "watcher",
+            "--principal",
+            &target,
+        ],
+        &["create-thing-group", "--thing-group-name", "watchers"],
+    ] {
+        emu.aws_ok(args).await;
+    }
+    let group = emu
+        .aws_ok(&["describe-thing-group", "--thing-group-name", "watchers"])
+        .await;
+    let group_arn = group["thingGroupArn"].as_str().expect("group ARN");
+    emu.aws_ok(&[
+        "attach-policy",
+        "--policy-name",
+        "receive",
+        "--target",
+        group_arn,
+    ])
+    .await;
+    publish(&emu, &dev, "5", "p3", "t/c", "3").await;
+    let add = [
+        "add-thing-to-thing-group",
+        "--thing-group-name",
+        "watchers",
+        "--thing-name",
+        "watcher",
+    ];
+    emu.aws_ok(&add).await;
+    publish(&emu, &dev, "5", "p4", "t/d", "4").await;
+    let out = wait(sub).await;
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "t/a 1\nt/d 4",
+        "{}",
+        text(&out)
+    );
+    emu.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn parent_group_policy_and_thing_name_variable() {
     let emu = TestEmulator::start().await;

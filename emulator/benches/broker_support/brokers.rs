@@ -55,6 +55,12 @@ impl Ours {
         self.files.path()
     }
 
+    /// The running emulator (the fleet-size bench fills its registry).
+    #[allow(dead_code)] // used by the fleet_size bench only
+    pub fn running(&self) -> &Running {
+        &self.running
+    }
+
     pub fn target(&self) -> Target {
         let ready = &self.running.ready;
         Target::from_dir(self.files(), &ready.mqtt_host, ready.mqtt_port)

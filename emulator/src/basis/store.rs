@@ -34,6 +34,9 @@ fn fail(e: impl std::fmt::Display) -> StoreError {
 #[derive(Debug)]
 pub struct Store {
     db: Database,
+    /// Makes every commit fail, to test what a failed commit undoes.
+    #[cfg(test)]
+    pub(crate) fail_commits: std::sync::atomic::AtomicBool,
 }
 
 impl Store {
@@ -43,7 +46,11 @@ impl Store {
         let txn = db.begin_write().map_err(fail)?;
         txn.open_table(RECORDS).map_err(fail)?;
         txn.commit().map_err(fail)?;
-        Ok(Store { db })
+        Ok(Store {
+            db,
+            #[cfg(test)]
+            fail_commits: Default::default(),
+        })
     }
 
     /// Every record, as `(table, key, value)`, in key order.
@@ -73,6 +80,10 @@ impl Store {
     pub fn commit(&self, changes: &[Change]) -> Result<(), StoreError> {
         if changes.is_empty() {
             return Ok(());
+        }
+        #[cfg(test)]
+        if self.fail_commits.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError("injected failure".into()));
         }
         let txn = self.db.begin_write().map_err(fail)?;
         {

@@ -1,7 +1,8 @@
 //! Policy enforcement in the broker (spec A.2, A.7): `iot:Connect` (and the Will's
 //! `iot:Publish`) at CONNECT, `iot:Publish`/`iot:RetainPublish` per PUBLISH,
-//! `iot:Subscribe` per filter, `iot:Receive` per delivery. Every check reads the current
-//! registry, so policy changes apply to the next packet.
+//! `iot:Subscribe` per filter, `iot:Receive` per delivery. Every check sees the current
+//! registry (a connection reuses what it read until the registry changes), so policy
+//! changes apply to the next packet.
 //!
 //! What a denied client sees: MQTT 3.1.1 connections are closed (no CONNACK, SUBACK or
 //! PUBACK). MQTT 5 gets CONNACK 0x87, SUBACK 0x87 for the filter, PUBACK 0x87 at QoS 1;
@@ -105,8 +106,14 @@ impl Session {
         )
     }
 
+    /// Like [`allowed`], through this connection's cache: the registry is read again
+    /// only after a change to it, so a detach or a new default version applies to the
+    /// next packet all the same.
     fn allows(&self, action: &str, kind: &str, name: &str) -> bool {
-        allowed(&self.broker, &self.policy_principal(), action, kind, name)
+        let registry = &self.broker.shared.emulator.registry;
+        let resource = registry.account().arn(kind, name);
+        let principal = self.policy_principal();
+        policy::authorize_cached(registry, &self.authorization, &principal, action, &resource)
     }
 
     /// `iot:Receive` on the delivered message's topic.

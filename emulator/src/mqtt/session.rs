@@ -57,6 +57,8 @@ pub struct Session {
     pub held: Option<super::outbound::Held>,
     /// Stored messages acknowledged or dropped whose copies are not deleted yet.
     pub done_stored: Vec<u64>,
+    /// This connection's policies, kept until the registry changes (issue 17).
+    pub authorization: crate::policy::AuthorizationCache,
 }
 
 type Stream = TlsStream<TcpStream>;
@@ -234,6 +236,7 @@ fn accept(
         peer_ip: String::new(),
         held: None,
         done_stored: Vec::new(),
+        authorization: Default::default(),
     };
     (
         session,

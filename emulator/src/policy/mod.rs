@@ -16,4 +16,4 @@ pub mod principal;
 pub use document::{parse, PolicyDocument};
 pub use eval::{Decision, Evaluation, Request};
 
-pub use principal::{authorize, Identity, Principal};
+pub use principal::{authorize, authorize_cached, AuthorizationCache, Identity, Principal};

@@ -1,8 +1,11 @@
 //! The registry side of authorization: the thing a principal is associated with, the
 //! policies in force for it (its own, plus those of its thing's groups and all their
 //! ancestors, default versions only), and [`authorize`], the entry point every front end
-//! uses. Everything is read from the current registry on each call, so a policy change
-//! takes effect at once; parsed documents are cached by their text.
+//! uses. Everything is read from the current registry, so a policy change takes effect at
+//! once: [`authorize`] reads it on each call, and [`authorize_cached`] keeps what it read
+//! for one principal until the registry's authorization generation moves. The reads go
+//! through the registry's indexes, so they cost the same with ten thousand things
+//! registered as with none. Parsed documents are cached by their text.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -82,7 +85,65 @@ pub fn authorize(
 ) -> bool {
     let gathered =
         registry.read(|inner| gather(registry, inner, principal, Overrides::default(), false));
-    let context = context(registry, principal, &gathered);
+    decide(registry, principal, &gathered, action, resource)
+}
+
+/// What the registry says about one principal (its thing and policies), kept between
+/// authorizations while the registry's authorization generation stays where it was read.
+/// One cache serves one principal: an MQTT connection keeps its own.
+#[derive(Default)]
+pub struct AuthorizationCache {
+    slot: Mutex<Option<(u64, Arc<Gathered>)>>,
+}
+
+impl std::fmt::Debug for AuthorizationCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuthorizationCache")
+    }
+}
+
+impl AuthorizationCache {
+    /// The cached facts if the registry has not changed since they were read, else a
+    /// fresh read (which is then cached).
+    fn gathered(&self, registry: &Registry, principal: &Principal<'_>) -> Arc<Gathered> {
+        let current = registry.authorization_generation();
+        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((generation, gathered)) = slot.as_ref() {
+            if *generation == current {
+                return gathered.clone();
+            }
+        }
+        // The generation is read under the registry lock, so it names the state read.
+        let (generation, gathered) = registry.read(|inner| {
+            let facts = gather(registry, inner, principal, Overrides::default(), false);
+            (registry.authorization_generation(), Arc::new(facts))
+        });
+        *slot = Some((generation, gathered.clone()));
+        gathered
+    }
+}
+
+/// [`authorize`] for a principal that always brings the same `cache` (and is always the
+/// same principal): the registry is read again only after something it holds changed.
+pub fn authorize_cached(
+    registry: &Registry,
+    cache: &AuthorizationCache,
+    principal: &Principal<'_>,
+    action: &str,
+    resource: &str,
+) -> bool {
+    let gathered = cache.gathered(registry, principal);
+    decide(registry, principal, &gathered, action, resource)
+}
+
+fn decide(
+    registry: &Registry,
+    principal: &Principal<'_>,
+    gathered: &Gathered,
+    action: &str,
+    resource: &str,
+) -> bool {
+    let context = context(registry, principal, gathered);
     let request = Request { action, resource };
     eval::allows(
         gathered.policies.iter().map(|(_, d)| d.as_ref()),
@@ -248,9 +309,9 @@ fn associated_thing<'i>(
         .find(|t| t.principals.contains_key(&arn));
     named.or_else(|| {
         inner
-            .things
-            .values()
-            .find(|t| t.principals.get(&arn).is_some_and(|kind| kind == EXCLUSIVE))
+            .things_of_principal(&arn)
+            .find(|(_, kind)| *kind == EXCLUSIVE)
+            .map(|(t, _)| t)
     })
 }
 
@@ -280,13 +341,9 @@ fn policy_names(
     }
     let mut names: Vec<String> = Vec::new();
     for target in &targets {
-        for row in inner
-            .policy_targets
-            .values()
-            .filter(|r| &r.target == target)
-        {
-            if !names.contains(&row.policy_name) {
-                names.push(row.policy_name.clone());
+        for name in inner.policies_attached_to(target) {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
             }
         }
     }

@@ -162,3 +162,40 @@ fn evaluate_names_policies_and_applies_overrides() {
     };
     assert!(evaluate(&reg, &missing, Overrides::default(), &request).is_err());
 }
+
+#[test]
+fn a_cached_principal_sees_every_change() {
+    let (reg, cert) = setup();
+    let vars = CertificateVars::default();
+    let p = Principal::mqtt(CERT, "watcher", &vars);
+    let cache = AuthorizationCache::default();
+    let resource = format!("{ARN}:topic/t/x");
+    let check = |want: bool, why: &str| {
+        let plain = authorize(&reg, &p, "iot:Receive", &resource);
+        assert_eq!(plain, want, "uncached: {why}");
+        let cached = authorize_cached(&reg, &cache, &p, "iot:Receive", &resource);
+        assert_eq!(cached, want, "cached: {why}");
+    };
+    check(false, "nothing attached");
+    reg.create_policy("r", &allow("iot:Receive", "topic/t/*"))
+        .unwrap();
+    check(false, "not attached yet");
+    reg.attach_policy("r", &cert).unwrap();
+    check(true, "attached");
+    reg.detach_policy("r", &cert).unwrap();
+    check(false, "detached");
+    thing(&reg, "watcher", &cert, None);
+    reg.create_thing_group("g", None, None).unwrap();
+    let group = reg.account().thing_group_arn("g");
+    reg.attach_policy("r", &group).unwrap();
+    check(false, "the thing is not in the group");
+    join(&reg, "watcher", "g");
+    check(true, "through the thing's group");
+    reg.create_policy_version("r", &allow("iot:Receive", "topic/u/*"), true)
+        .unwrap();
+    check(false, "a new default version");
+    reg.set_default_policy_version("r", "1").unwrap();
+    check(true, "the first version again");
+    reg.detach_policy("r", &group).unwrap();
+    check(false, "detached from the group");
+}

@@ -422,11 +422,7 @@ impl Registry {
 /// The policy attachments of the certificate `arn`, which a forced delete removes; fails
 /// while a thing is attached, or a policy is and the delete is not forced.
 fn attachments_blocking_delete(inner: &Inner, arn: &str, force: bool) -> IotResult<Vec<String>> {
-    if inner
-        .things
-        .values()
-        .any(|t| t.principals.contains_key(arn))
-    {
+    if inner.things_of_principal(arn).next().is_some() {
         return Err(IotError::new(
             ErrorKind::DeleteConflict,
             format!("Things must be detached before deletion (arn: {arn})"),

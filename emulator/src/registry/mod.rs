@@ -2,9 +2,9 @@
 //! templates, role aliases) behind one lock, persisted change by change.
 //!
 //! Every write runs as a closure over [`Inner`] that logs its changes in a [`Tx`]. When the
-//! closure succeeds the changes are committed durably before the caller sees the result;
-//! when it fails, or the commit fails, the logged undo restores the previous state, so a
-//! write is all or nothing.
+//! closure succeeds the changes are committed durably before the caller sees the result
+//! (concurrent writes share one fsync: see [`journal`]); when it fails, or the commit
+//! fails, the logged undo restores the previous state, so a write is all or nothing.
 
 pub mod arn;
 pub mod ca;
@@ -13,6 +13,7 @@ pub mod certificate;
 pub mod certificate_ops;
 pub mod error;
 pub mod issued_credentials;
+mod journal;
 pub mod ownership_token;
 pub mod policy;
 pub mod retained;
@@ -31,6 +32,7 @@ pub mod validate;
 #[cfg(test)]
 pub(crate) mod testing;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use arn::Account;
@@ -45,11 +47,13 @@ use table::RowSink;
 pub struct Inner {
     pub certificates: Table<certificate::Certificate>,
     pub ca_certificates: Table<ca::CaCertificate>,
+    /// Things, indexed by their principals (see [`Inner::things_of_principal`]).
     pub things: Table<thing::Thing>,
     pub thing_types: Table<thing_type::ThingType>,
     pub thing_groups: Table<thing_group::ThingGroup>,
     pub policies: Table<policy::Policy>,
-    /// Policy attachments, keyed `"<policyName>\n<target>"`.
+    /// Policy attachments, keyed `"<policyName>\n<target>"`, indexed by target (see
+    /// [`Inner::policies_attached_to`]).
     pub policy_targets: Table<policy::PolicyTarget>,
     pub templates: Table<template::ProvisioningTemplate>,
     pub role_aliases: Table<role_alias::RoleAlias>,
@@ -72,11 +76,11 @@ impl Inner {
         Inner {
             certificates: Table::new("certificates"),
             ca_certificates: Table::new("ca_certificates"),
-            things: Table::new("things"),
+            things: Table::indexed("things", thing::principal_terms),
             thing_types: Table::new("thing_types"),
             thing_groups: Table::new("thing_groups"),
             policies: Table::new("policies"),
-            policy_targets: Table::new("policy_targets"),
+            policy_targets: Table::indexed("policy_targets", policy::target_terms),
             templates: Table::new("templates"),
             role_aliases: Table::new("role_aliases"),
             ownership_tokens: Table::new("ownership_tokens"),
@@ -147,7 +151,22 @@ struct Shared {
     clock: Clock,
     entropy: Arc<Entropy>,
     events: tokio::sync::broadcast::Sender<RegistryEvent>,
+    /// Bumped, under the lock, by every write that changes a table in
+    /// [`AUTHORIZATION_TABLES`]; see [`Registry::authorization_generation`].
+    authorization_generation: AtomicU64,
+    /// Writes applied and waiting for their fsync.
+    journal: journal::Journal,
 }
+
+/// The tables an authorization decision reads: who the certificate is, the thing it is
+/// associated with, that thing's groups, and the policies attached to any of them.
+const AUTHORIZATION_TABLES: [&str; 5] = [
+    "certificates",
+    "things",
+    "thing_groups",
+    "policies",
+    "policy_targets",
+];
 
 const ENTROPY_KEY: &str = "entropy_counters";
 
@@ -180,6 +199,8 @@ impl Registry {
                 clock,
                 entropy,
                 events: tokio::sync::broadcast::channel(256).0,
+                authorization_generation: AtomicU64::new(0),
+                journal: Default::default(),
             }),
         })
     }
@@ -209,6 +230,32 @@ impl Registry {
         &self.shared.entropy
     }
 
+    /// A number that changes whenever a write changes anything an authorization reads
+    /// (certificates, things, thing groups, policies, attachments). Read inside
+    /// [`Registry::read`] it names the state that read sees, so whatever was derived from
+    /// that state stays valid while this number stays the same (the broker caches each
+    /// connection's policies this way).
+    pub fn authorization_generation(&self) -> u64 {
+        self.shared.authorization_generation.load(Ordering::SeqCst)
+    }
+
+    /// Marks a change an authorization may see; called with the lock held.
+    fn bump_authorization(&self, tx: &Tx) {
+        let touched = tx
+            .undo
+            .iter()
+            .any(|(table, _, _)| AUTHORIZATION_TABLES.contains(table));
+        if touched {
+            self.bump_authorization_always();
+        }
+    }
+
+    fn bump_authorization_always(&self) {
+        self.shared
+            .authorization_generation
+            .fetch_add(1, Ordering::SeqCst);
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.shared.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -220,33 +267,46 @@ impl Registry {
 
     /// Runs a write: all of it is durable before this returns `Ok`, none of it on `Err`.
     pub fn write<R>(&self, f: impl FnOnce(&mut Inner, &mut Tx) -> IotResult<R>) -> IotResult<R> {
-        let mut inner = self.lock();
-        let mut tx = Tx::default();
-        let result = f(&mut inner, &mut tx);
-        let result = match result {
-            Ok(value) => self.commit(&mut inner, &mut tx).map(|()| value),
-            Err(e) => Err(e),
+        let (value, wait_for) = {
+            let mut inner = self.lock();
+            let mut tx = Tx::default();
+            let result = f(&mut inner, &mut tx);
+            // Before the rollback too: the undo log goes with it (bumping for a write that
+            // left nothing changed only costs the caches a re-read).
+            self.bump_authorization(&tx);
+            let queued = match result {
+                Ok(value) => self.enqueue(&mut inner, tx).map(|seq| (value, seq)),
+                Err(e) => {
+                    inner.rollback(tx);
+                    Err(e)
+                }
+            };
+            queued?
         };
-        if result.is_err() {
-            inner.rollback(tx);
+        if let Some(seq) = wait_for {
+            self.wait_durable(seq)?;
         }
-        result
+        Ok(value)
     }
 
-    fn commit(&self, inner: &mut Inner, tx: &mut Tx) -> IotResult<()> {
-        let Some(store) = &self.shared.store else {
-            return Ok(());
-        };
-        if tx.changes.is_empty() {
-            return Ok(());
+    /// Hands an applied write to the journal (with the lock held, so the journal keeps
+    /// the order of application); returns the number to wait for, `None` in memory.
+    fn enqueue(&self, inner: &mut Inner, mut tx: Tx) -> IotResult<Option<u64>> {
+        if self.shared.store.is_none() {
+            return Ok(None);
         }
-        let counters = serde_json::to_value(self.shared.entropy.counters())
-            .map_err(|e| IotError::internal(e.to_string()))?;
-        inner.meta.put(tx, ENTROPY_KEY, counters);
-        store.commit(&tx.changes).map_err(|e| {
-            tracing::error!(cause = %e, "commit failed");
-            IotError::internal("An internal error occurred while saving the change")
-        })
+        if tx.changes.is_empty() {
+            return Ok(Some(self.shared.journal.last()));
+        }
+        let counters = match serde_json::to_value(self.shared.entropy.counters()) {
+            Ok(counters) => counters,
+            Err(e) => {
+                inner.rollback(tx);
+                return Err(IotError::internal(e.to_string()));
+            }
+        };
+        inner.meta.put(&mut tx, ENTROPY_KEY, counters);
+        Ok(Some(self.shared.journal.append(tx)))
     }
 
     /// Persists changes made outside a registry write (used at start-up for metadata).
@@ -261,7 +321,15 @@ impl Registry {
 
     /// Deletes every resource, keeping the emulator's own identity (CA, endpoints, seed).
     pub fn reset(&self, keep_meta: &[&str]) -> IotResult<()> {
-        let mut inner = self.lock();
+        // Every queued write must be on disk (or undone) before the store is cleared.
+        let mut inner = loop {
+            let last = self.shared.journal.last();
+            let _ = self.wait_durable(last);
+            let inner = self.lock();
+            if self.shared.journal.idle() {
+                break inner;
+            }
+        };
         let kept: Vec<(String, serde_json::Value)> = keep_meta
             .iter()
             .filter_map(|k| inner.meta.get(k).map(|v| (k.to_string(), v.clone())))
@@ -272,10 +340,16 @@ impl Registry {
                 .map_err(|e| IotError::internal(e.to_string()))?;
         }
         *inner = Inner::new();
+        self.bump_authorization_always();
         let mut tx = Tx::default();
         for (k, v) in kept {
             inner.meta.put(&mut tx, k, v);
         }
-        self.commit(&mut inner, &mut tx)
+        if self.shared.store.is_some() {
+            let counters = serde_json::to_value(self.shared.entropy.counters())
+                .map_err(|e| IotError::internal(e.to_string()))?;
+            inner.meta.put(&mut tx, ENTROPY_KEY, counters);
+        }
+        self.persist_raw(&tx.changes)
     }
 }

@@ -54,14 +54,29 @@ pub fn target_key(policy_name: &str, target: &str) -> String {
     format!("{policy_name}\n{target}")
 }
 
+/// What the `policy_targets` index is on: the target.
+pub(crate) fn target_terms(row: &PolicyTarget) -> Vec<String> {
+    vec![row.target.clone()]
+}
+
 /// The `policy_targets` keys of every attachment to `target`.
 pub fn attachment_keys(inner: &Inner, target: &str) -> Vec<String> {
     inner
         .policy_targets
-        .iter()
-        .filter(|(_, row)| row.target == target)
+        .by_term(target)
         .map(|(key, _)| key.clone())
         .collect()
+}
+
+impl Inner {
+    /// The names of the policies attached to `target` (a certificate or thing-group ARN,
+    /// or a Cognito identity), in name order; from the index, so as cheap for a fleet of
+    /// ten thousand as for one.
+    pub fn policies_attached_to<'a>(&'a self, target: &str) -> impl Iterator<Item = &'a str> {
+        self.policy_targets
+            .by_term(target)
+            .map(|(_, row)| row.policy_name.as_str())
+    }
 }
 
 /// Validates a document as CreatePolicy does, with MalformedPolicyException.
@@ -182,10 +197,8 @@ impl Registry {
     pub fn policies_for_target(&self, target: &str) -> Vec<(String, String)> {
         self.read(|inner| {
             inner
-                .policy_targets
-                .values()
-                .filter(|row| row.target == target)
-                .filter_map(|row| inner.policies.get(&row.policy_name))
+                .policies_attached_to(target)
+                .filter_map(|name| inner.policies.get(name))
                 .map(|p| (p.policy_name.clone(), p.default_document().to_string()))
                 .collect()
         })

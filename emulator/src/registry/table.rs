@@ -1,6 +1,7 @@
-//! Ordered in-memory tables whose every change is logged for the store and for rollback.
+//! Ordered in-memory tables whose every change is logged for the store and for rollback,
+//! each with an optional secondary index kept in step with its rows.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -21,11 +22,43 @@ pub(crate) trait RowSink {
     fn restore_row(&mut self, key: &str, value: Option<&[u8]>);
 }
 
+/// A secondary index: each value `terms` derives from a row, to the keys of the rows
+/// that carry it. Every row change goes through [`Table::set_row`] (puts, removals,
+/// loading and rollback alike), so the index never disagrees with the rows.
+#[derive(Debug)]
+struct Index<T> {
+    terms: fn(&T) -> Vec<String>,
+    rows_by_term: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl<T> Index<T> {
+    fn add(&mut self, key: &str, row: &T) {
+        for term in (self.terms)(row) {
+            self.rows_by_term
+                .entry(term)
+                .or_default()
+                .insert(key.to_string());
+        }
+    }
+
+    fn drop_row(&mut self, key: &str, row: &T) {
+        for term in (self.terms)(row) {
+            if let Some(keys) = self.rows_by_term.get_mut(&term) {
+                keys.remove(key);
+                if keys.is_empty() {
+                    self.rows_by_term.remove(&term);
+                }
+            }
+        }
+    }
+}
+
 /// A table of records keyed by name (or id), iterated in key order.
 #[derive(Debug)]
 pub struct Table<T> {
     name: &'static str,
     rows: BTreeMap<String, T>,
+    index: Option<Index<T>>,
 }
 
 impl<T: Serialize + DeserializeOwned + Clone> Table<T> {
@@ -34,7 +67,45 @@ impl<T: Serialize + DeserializeOwned + Clone> Table<T> {
         Table {
             name,
             rows: BTreeMap::new(),
+            index: None,
         }
+    }
+
+    /// An empty table with a secondary index on the values `terms` derives from each row.
+    pub fn indexed(name: &'static str, terms: fn(&T) -> Vec<String>) -> Self {
+        Table {
+            index: Some(Index {
+                terms,
+                rows_by_term: BTreeMap::new(),
+            }),
+            ..Table::new(name)
+        }
+    }
+
+    /// The rows whose indexed terms include `term`, in key order. Empty on a table
+    /// without an index.
+    pub fn by_term<'a>(&'a self, term: &str) -> impl Iterator<Item = (&'a String, &'a T)> {
+        let keys = self.index.as_ref().and_then(|i| i.rows_by_term.get(term));
+        debug_assert!(self.index.is_some(), "table {} has no index", self.name);
+        keys.into_iter()
+            .flatten()
+            .filter_map(|k| self.rows.get_key_value(k))
+    }
+
+    /// Replaces (or with `None`, removes) the row at `key`, keeping the index in step;
+    /// returns the row it replaced.
+    fn set_row(&mut self, key: &str, value: Option<T>) -> Option<T> {
+        let before = self.rows.remove(key);
+        if let (Some(index), Some(old)) = (&mut self.index, &before) {
+            index.drop_row(key, old);
+        }
+        if let Some(row) = value {
+            if let Some(index) = &mut self.index {
+                index.add(key, &row);
+            }
+            self.rows.insert(key.to_string(), row);
+        }
+        before
     }
 
     /// The record at `key`.
@@ -71,7 +142,7 @@ impl<T: Serialize + DeserializeOwned + Clone> Table<T> {
     pub fn put(&mut self, tx: &mut Tx, key: impl Into<String>, value: T) {
         let key = key.into();
         let encoded = serde_json::to_vec(&value).unwrap_or_default();
-        let before = self.rows.insert(key.clone(), value);
+        let before = self.set_row(&key, Some(value));
         tx.undo
             .push((self.name, key.clone(), before.map(|v| encode(&v))));
         tx.changes.push(Change::Put {
@@ -83,7 +154,7 @@ impl<T: Serialize + DeserializeOwned + Clone> Table<T> {
 
     /// Removes `key`, logging the change.
     pub fn remove(&mut self, tx: &mut Tx, key: &str) -> Option<T> {
-        let before = self.rows.remove(key)?;
+        let before = self.set_row(key, None)?;
         tx.undo
             .push((self.name, key.to_string(), Some(encode(&before))));
         tx.changes.push(Change::Delete {
@@ -105,14 +176,8 @@ impl<T: Serialize + DeserializeOwned + Clone> Table<T> {
 
 impl<T: Serialize + DeserializeOwned + Clone> RowSink for Table<T> {
     fn restore_row(&mut self, key: &str, value: Option<&[u8]>) {
-        match value.and_then(|v| serde_json::from_slice::<T>(v).ok()) {
-            Some(record) => {
-                self.rows.insert(key.to_string(), record);
-            }
-            None => {
-                self.rows.remove(key);
-            }
-        }
+        let record = value.and_then(|v| serde_json::from_slice::<T>(v).ok());
+        self.set_row(key, record);
     }
 }
 

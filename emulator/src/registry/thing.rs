@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{validate, IotError, IotResult, Registry};
+use super::{validate, Inner, IotError, IotResult, Registry};
 
 /// A thing, keyed by name.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -25,6 +25,24 @@ pub struct Thing {
     /// Names of the static thing groups it belongs to.
     pub thing_groups: Vec<String>,
     pub creation_date_ms: i64,
+}
+
+/// What the `things` index is on: the attached principals.
+pub(crate) fn principal_terms(thing: &Thing) -> Vec<String> {
+    thing.principals.keys().cloned().collect()
+}
+
+impl Inner {
+    /// The things `principal` (a stored principal key, see [`Registry::principal_key`])
+    /// is attached to, by name, each with its `thingPrincipalType`; from the index.
+    pub fn things_of_principal<'a, 'p>(
+        &'a self,
+        principal: &'p str,
+    ) -> impl Iterator<Item = (&'a Thing, &'a str)> + use<'a, 'p> {
+        self.things
+            .by_term(principal)
+            .filter_map(move |(_, t)| Some((t, t.principals.get(principal)?.as_str())))
+    }
 }
 
 /// The wire shape `AttributePayload`.
@@ -127,10 +145,8 @@ impl Registry {
         let key = self.principal_key(principal_arn);
         self.read(|inner| {
             inner
-                .things
-                .values()
-                .filter(|t| t.principals.contains_key(&key))
-                .cloned()
+                .things_of_principal(&key)
+                .map(|(t, _)| t.clone())
                 .collect()
         })
     }

@@ -58,11 +58,10 @@ impl Registry {
         }
         let key = self.existing_principal(inner, principal)?;
         let others = inner
-            .things
-            .values()
-            .filter(|t| t.thing_name != thing_name)
-            .filter_map(|t| t.principals.get(&key).map(|k| (&t.thing_name, k)));
+            .things_of_principal(&key)
+            .filter(|(t, _)| t.thing_name != thing_name);
         for (other, other_kind) in others {
+            let other = &other.thing_name;
             if kind == EXCLUSIVE || other_kind == EXCLUSIVE {
                 return Err(IotError::invalid(format!(
                     "Principal {principal} is already attached to thing {other}; an exclusive attachment allows only one thing"
@@ -132,11 +131,9 @@ impl Registry {
         self.read(|inner| {
             let key = self.existing_principal(inner, principal)?;
             Ok(inner
-                .things
-                .values()
-                .filter_map(|t| t.principals.get(&key).map(|k| (t, k)))
-                .filter(|(_, k)| kind.is_none_or(|want| want == k.as_str()))
-                .map(|(t, k)| (t.thing_name.clone(), k.clone()))
+                .things_of_principal(&key)
+                .filter(|(_, k)| kind.is_none_or(|want| want == *k))
+                .map(|(t, k)| (t.thing_name.clone(), k.to_string()))
                 .collect())
         })
     }
@@ -204,5 +201,42 @@ pub(crate) mod tests {
             .attach_thing_principal("t1", &arn, Some("BAD"))
             .unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidRequest);
+    }
+
+    /// The principal index follows rollback and is rebuilt from the store on open.
+    #[test]
+    fn the_principal_index_follows_rollback_and_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = || {
+            let store = crate::basis::Store::open(&dir.path().join("r.redb")).unwrap();
+            let account = crate::registry::Account {
+                region: "us-east-1".into(),
+                account_id: "123456789012".into(),
+            };
+            let clock = crate::basis::Clock::frozen(0);
+            let entropy = std::sync::Arc::new(crate::basis::Entropy::new(1));
+            Registry::open(Some(store), account, clock, entropy).unwrap()
+        };
+        let r = open();
+        let arn = fake_cert(&r, &"d".repeat(64));
+        thing(&r, "t1");
+        thing(&r, "t2");
+        let failed = r.write(|inner, tx| {
+            r.attach_thing_principal_tx(inner, tx, "t1", &arn, EXCLUSIVE)?;
+            Err::<(), _>(crate::registry::IotError::invalid("undo"))
+        });
+        assert!(failed.is_err());
+        assert!(r.things_for_principal(&arn).is_empty(), "rolled back");
+        r.attach_thing_principal("t2", &arn, Some(EXCLUSIVE))
+            .unwrap();
+        drop(r);
+        let r = open();
+        let things = r.list_principal_things(&arn, None).unwrap();
+        assert_eq!(things, vec![("t2".to_string(), EXCLUSIVE.to_string())]);
+        let e = r.attach_thing_principal("t1", &arn, None).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidRequest, "t2 holds it exclusively");
+        r.detach_thing_principal("t2", &arn).unwrap();
+        r.attach_thing_principal("t1", &arn, None).unwrap();
+        assert_eq!(r.things_for_principal(&arn)[0].thing_name, "t1");
     }
 }

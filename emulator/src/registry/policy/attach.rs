@@ -73,11 +73,7 @@ impl Registry {
             Target::ThingGroup(_) => MAX_PER_GROUP,
             _ => MAX_PER_PRINCIPAL,
         };
-        let attached = inner
-            .policy_targets
-            .values()
-            .filter(|r| r.target == target)
-            .count();
+        let attached = inner.policies_attached_to(target).count();
         if attached >= limit {
             return Err(IotError::new(
                 ErrorKind::LimitExceeded,
@@ -131,9 +127,9 @@ impl Registry {
             let mut seen = BTreeSet::new();
             let mut names = Vec::new();
             for t in &targets {
-                for row in inner.policy_targets.values().filter(|r| &r.target == t) {
-                    if seen.insert(row.policy_name.clone()) {
-                        names.push(row.policy_name.clone());
+                for name in inner.policies_attached_to(t) {
+                    if seen.insert(name.to_string()) {
+                        names.push(name.to_string());
                     }
                 }
             }
@@ -317,5 +313,24 @@ mod tests {
         let cert = add_cert(&reg, CERT);
         reg.attach_policy("c", &cert).unwrap();
         assert_eq!(reg.list_policy_principals("c").unwrap(), vec![cert]);
+    }
+
+    #[test]
+    fn the_target_index_follows_rollback() {
+        let reg = registry();
+        let cert = add_cert(&reg, CERT);
+        reg.create_policy("p", DOC).unwrap();
+        let before = reg.authorization_generation();
+        let failed = reg.write(|inner, tx| {
+            reg.attach_policy_tx(inner, tx, "p", &cert)?;
+            Err::<(), _>(IotError::invalid("undo"))
+        });
+        assert!(failed.is_err());
+        assert!(reg.policies_for_target(&cert).is_empty());
+        assert_ne!(reg.authorization_generation(), before);
+        reg.attach_policy("p", &cert).unwrap();
+        reg.detach_policy("p", &cert).unwrap();
+        let attached = reg.read(|inner| inner.policies_attached_to(&cert).count());
+        assert_eq!(attached, 0);
     }
 }
