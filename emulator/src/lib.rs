@@ -10,7 +10,8 @@
 //!   [`provisioning`] (fleet provisioning and the template engine), [`identity`] (the
 //!   client-certificate decision every mutual-TLS listener shares).
 //! - [`registry`]: the domain model and its durable tables.
-//! - [`basis`]: clock, deterministic entropy, the embedded store.
+//! - [`basis`]: clock, deterministic entropy, the embedded store; [`net`]: the socket
+//!   options every accepted or opened TCP connection gets.
 
 pub mod api;
 pub mod basis;
@@ -20,6 +21,7 @@ pub mod credentials;
 pub mod exports;
 pub mod identity;
 pub mod mqtt;
+pub mod net;
 pub mod pki;
 pub mod policy;
 pub mod provisioning;
