@@ -331,8 +331,10 @@ def flows(server, flows_n, csr, tag):
             latencies.append(flow(server, claim, workdir, f"bench-{tag}-{i}", csrs[i]))
         rate = flows_n / (time.perf_counter() - t0)
         return statistics.median(latencies) * 1000, rate, None
+    except queue.Empty:
+        return None, None, f"no answer within {STEP:.0f} s"
     except Exception as e:  # a peer without the operation: report, don't abort the run
-        return None, None, str(e)[:160]
+        return None, None, (str(e) or type(e).__name__)[:160]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -345,7 +347,7 @@ def fmt(value, unit, digits=1):
 
 
 def row(label, cells):
-    print(f"{label:<44}" + "".join(f"{c:>22}" for c in cells))
+    print(f"{label:<50}" + "".join(f"{c:>20}" for c in cells))
 
 
 def main():
