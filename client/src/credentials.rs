@@ -8,7 +8,6 @@ use http_body_util::{BodyExt, Empty};
 use hyper::header::{ACCEPT, HOST};
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
-use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use crate::error::{ClientError, Result};
@@ -42,7 +41,7 @@ async fn exchange(request: &CredentialsRequest) -> Result<Credentials> {
     let config = tls::client_config(&request.ca_pem, &request.identity, None)?;
     let name = ServerName::try_from(host.clone())
         .map_err(|e| ClientError::Config(format!("bad host {host:?}: {e}")))?;
-    let tcp = TcpStream::connect((host.as_str(), port))
+    let tcp = crate::net::connect((host.as_str(), port))
         .await
         .map_err(|e| ClientError::Http(format!("connect {host}:{port}: {e}")))?;
     let stream = TlsConnector::from(config)

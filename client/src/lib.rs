@@ -11,11 +11,13 @@
 //! - [`provision`]: the three provisioning operations and the whole claim flow.
 //! - [`store`]: the device directory a provisioned device keeps and reuses.
 //! - [`credentials`]: the X.509 credentials provider over HTTPS.
+//! - `net`: every TCP socket the client opens has `TCP_NODELAY`.
 
 pub mod backoff;
 pub mod credentials;
 pub mod error;
 pub mod mqtt;
+mod net;
 pub mod provision;
 pub mod store;
 pub mod tls;

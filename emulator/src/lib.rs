@@ -13,7 +13,8 @@
 //!   client-certificate decision every mutual-TLS listener shares), [`sts`] (the caller's
 //!   identity).
 //! - [`registry`]: the domain model and its durable tables.
-//! - [`basis`]: clock, deterministic entropy, the embedded store.
+//! - [`basis`]: clock, deterministic entropy, the embedded store; [`net`]: the socket
+//!   options every accepted or opened TCP connection gets.
 
 pub mod api;
 pub mod basis;
@@ -23,6 +24,7 @@ pub mod credentials;
 pub mod exports;
 pub mod identity;
 pub mod mqtt;
+pub mod net;
 pub mod pki;
 pub mod policy;
 pub mod provisioning;

@@ -1,7 +1,7 @@
 //! Broker sessions with real clients: persistent sessions (mosquitto_sub `-c`, paho-mqtt
 //! and awscrt, MQTT 3.1.1 and 5) keep subscriptions and queue QoS 1 messages while offline, report
 //! `sessionPresent`, end on a clean connect or on expiry measured by the emulator clock;
-//! the MQTT listener on a second address.
+//! the MQTT listener on a second address; TCP_NODELAY on every accepted socket.
 
 mod broker_support;
 mod common;
@@ -229,5 +229,56 @@ async fn the_mqtt_listener_also_serves_an_extra_address() {
     assert!(out.status.success(), "{}", text(&out));
     let got = wait(sub).await;
     assert_eq!(String::from_utf8_lossy(&got.stdout).trim(), "via-extra");
+    emu.shutdown().await;
+}
+
+/// Every listener hands its connections to `net::accept` (the API through `net::tap`),
+/// which turns Nagle off and reads the option back from the kernel. Real clients connect
+/// to each listener here (mosquitto_pub on both MQTT addresses, the aws CLI, curl), and
+/// every socket accepted meanwhile must have reported `TCP_NODELAY` on. Other tests of this
+/// binary may add sockets at the same time; they are held to the same rule.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_accepted_socket_has_tcp_nodelay() {
+    use iot_emulator::net::{counts, Kind};
+    let kinds = [Kind::Mqtt, Kind::Api, Kind::Credentials];
+    let before = kinds.map(counts);
+    let mut config = Config::for_tests();
+    config.mqtt_extra_addrs = vec!["127.0.0.1:0".parse().expect("address")];
+    let emu = TestEmulator::start_with(config).await;
+    let r = &emu.running;
+    let dev = device(r, Some(CertStatus::Active)).await;
+    for port in &r.ready.mqtt_addrs {
+        let port = port.rsplit(':').next().expect("port");
+        let args = ["-p", port, "-q", "1", "-t", "x/nodelay", "-m", "m"];
+        let out = run("mosquitto_pub", r, &dev, &args).await;
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    emu.aws_ok(&["list-things"]).await;
+    let url = format!("{}/role-aliases/none/credentials", r.ready.credentials_url);
+    let curl = [
+        "-sS".to_string(),
+        "--cacert".into(),
+        r.ready.root_ca_path.clone(),
+        "--cert".into(),
+        dev.cert.display().to_string(),
+        "--key".into(),
+        dev.key.display().to_string(),
+        url,
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("curl")
+            .args(curl)
+            .output()
+            .expect("curl")
+    })
+    .await
+    .expect("curl task");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("message"));
+    let after = kinds.map(counts);
+    for ((kind, b), a) in kinds.iter().zip(before).zip(after) {
+        let minimum = if *kind == Kind::Mqtt { 2 } else { 1 };
+        assert!(a.sockets - b.sockets >= minimum, "{kind:?}: {b:?} -> {a:?}");
+        assert_eq!(a.sockets - b.sockets, a.nodelay - b.nodelay, "{kind:?}");
+    }
     emu.shutdown().await;
 }

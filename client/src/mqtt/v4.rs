@@ -26,6 +26,8 @@ pub(super) async fn attempt(config: &MqttConfig, tls: Arc<rustls::ClientConfig>)
         .set_clean_session(true)
         .set_max_packet_size(MAX_PACKET as usize, MAX_PACKET as usize);
     let (client, mut eventloop) = AsyncClient::new(options, 64);
+    let network = crate::net::no_delay(eventloop.network_options());
+    eventloop.set_network_options(network);
     tokio::time::timeout(config.timeout, connack(&mut eventloop))
         .await
         .map_err(|_| Failure::retry("no CONNACK in time".into()))??;

@@ -26,6 +26,7 @@ pub(super) async fn attempt(config: &MqttConfig, tls: Arc<rustls::ClientConfig>)
         .set_keep_alive(config.keep_alive)
         .set_clean_start(true)
         .set_max_packet_size(Some(MAX_PACKET));
+    options.set_network_options(crate::net::no_delay(options.network_options()));
     let (client, mut eventloop) = AsyncClient::new(options, 64);
     tokio::time::timeout(config.timeout, connack(&mut eventloop))
         .await

@@ -23,6 +23,7 @@ pub mod unsupported;
 
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::Response;
+use axum::serve::ListenerExt;
 use axum::Router;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -69,6 +70,7 @@ pub async fn serve(listener: TcpListener, emulator: Emulator, mut shutdown: watc
     let stop = async move {
         let _ = shutdown.changed().await;
     };
+    let listener = listener.tap_io(|stream| crate::net::tap(stream, crate::net::Kind::Api));
     if let Err(e) = axum::serve(listener, app)
         .with_graceful_shutdown(stop)
         .await

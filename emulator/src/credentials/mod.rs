@@ -35,7 +35,7 @@ pub async fn serve(
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
-            accepted = listener.accept() => {
+            accepted = crate::net::accept(&listener, crate::net::Kind::Credentials) => {
                 let Ok((socket, _)) = accepted else { continue };
                 tokio::spawn(connection(emulator.clone(), socket, acceptor.clone()));
             }

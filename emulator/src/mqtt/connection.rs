@@ -1,4 +1,6 @@
-//! Packet I/O on one client stream: buffered reads framed into packets, encoded writes.
+//! Packet I/O on one client stream: buffered reads framed into packets, encoded writes
+//! gathered into one buffer and flushed once per batch (one TLS record and one write for
+//! a PUBACK and the deliveries that follow it, rather than one per packet).
 
 use std::io;
 use std::time::Duration;
@@ -17,10 +19,14 @@ pub enum ReadError {
     Frame(FrameError),
 }
 
-/// A client stream with its read buffer and the negotiated protocol level.
+/// Bytes gathered past which they are written at once rather than at the next flush.
+const FLUSH_AT: usize = 64 * 1024;
+
+/// A client stream with its read and write buffers and the negotiated protocol level.
 pub struct Connection<S> {
     stream: S,
     inbuf: BytesMut,
+    outbuf: BytesMut,
     /// The CONNECT protocol level (4 or 5); 0 until CONNECT is read.
     pub version: u8,
 }
@@ -30,22 +36,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         Connection {
             stream,
             inbuf: BytesMut::with_capacity(4096),
+            outbuf: BytesMut::with_capacity(4096),
             version: 0,
         }
     }
 
     /// Reads the next packet. Cancel-safe: bytes already read stay in the buffer.
     pub async fn read_packet(&mut self) -> Result<Packet, ReadError> {
-        let max = MAXIMUM_PACKET_SIZE as usize;
         loop {
-            let version = if self.version == 0 {
-                codec::V5
-            } else {
-                self.version
-            };
-            if let Some(packet) =
-                codec::decode(&mut self.inbuf, version, max).map_err(ReadError::Frame)?
-            {
+            if let Some(packet) = self.buffered_packet().transpose()? {
                 return Ok(packet);
             }
             match self.stream.read_buf(&mut self.inbuf).await {
@@ -55,21 +54,53 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
     }
 
-    /// Encodes and writes one packet.
+    /// The next packet if the bytes already read hold a whole one; no I/O.
+    pub fn buffered_packet(&mut self) -> Option<Result<Packet, ReadError>> {
+        let version = if self.version == 0 {
+            codec::V5
+        } else {
+            self.version
+        };
+        let max = MAXIMUM_PACKET_SIZE as usize;
+        codec::decode(&mut self.inbuf, version, max)
+            .map_err(ReadError::Frame)
+            .transpose()
+    }
+
+    /// Encodes one packet into the write buffer; it leaves at the next [`Self::flush`].
     pub async fn send(&mut self, packet: &Packet) -> io::Result<()> {
         let bytes = encode(packet)?;
         self.send_bytes(&bytes).await
     }
 
-    /// Writes an already encoded packet.
+    /// Adds an already encoded packet to the write buffer, writing the buffer out once it
+    /// is large.
     pub async fn send_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.stream.write_all(bytes).await?;
+        self.outbuf.extend_from_slice(bytes);
+        if self.outbuf.len() >= FLUSH_AT {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes everything buffered in one go and flushes the stream.
+    pub async fn flush(&mut self) -> io::Result<()> {
+        if self.outbuf.is_empty() {
+            return Ok(());
+        }
+        let out = self.outbuf.split();
+        self.stream.write_all(&out).await?;
         self.stream.flush().await
     }
 
-    /// Closes the stream (TLS close_notify, then FIN), waiting at most a moment.
+    /// Sends what is buffered, then closes the stream (TLS close_notify, then FIN),
+    /// waiting at most a moment.
     pub async fn close(mut self) {
-        let _ = tokio::time::timeout(Duration::from_secs(2), self.stream.shutdown()).await;
+        let close = async {
+            let _ = self.flush().await;
+            let _ = self.stream.shutdown().await;
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(2), close).await;
     }
 }
 

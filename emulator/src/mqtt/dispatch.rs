@@ -47,6 +47,10 @@ pub enum Exit {
 
 type Step = Result<(), Exit>;
 
+/// Packets already read, or deliveries already waiting, handled after an event before the
+/// replies are flushed (then the loop looks at control, shutdown and the timer again).
+const BATCH: usize = 64;
+
 enum Event {
     Packet(Result<Packet, ReadError>),
     Deliver(Delivery),
@@ -75,7 +79,8 @@ fn granted(qos: QoS) -> SubAckReasonCode {
 }
 
 impl Session {
-    /// Serves packets until the connection ends.
+    /// Serves packets until the connection ends. What an event and the work already
+    /// waiting behind it produce is written out in one flush.
     pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         conn: &mut Connection<S>,
@@ -89,6 +94,9 @@ impl Session {
             return exit;
         }
         loop {
+            if conn.flush().await.is_err() {
+                return Exit::Lost;
+            }
             // While a PUBLISH is held and more are parked behind it, the client is not read
             // from (nor timed out).
             let reading = self.reading();
@@ -127,7 +135,41 @@ impl Session {
             if let Err(exit) = step {
                 return exit;
             }
+            if let Err(exit) = self.batch(conn, channels, &mut deadline).await {
+                return exit;
+            }
         }
+    }
+
+    /// Handles what is already waiting without I/O, up to [`BATCH`] items: whole packets
+    /// in the read buffer (while the client is read from), then queued deliveries.
+    async fn batch<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        conn: &mut Connection<S>,
+        channels: &mut Channels,
+        deadline: &mut Instant,
+    ) -> Step {
+        let grace = limits::keep_alive_grace(self.keep_alive);
+        for _ in 0..BATCH {
+            if !self.reading() {
+                break;
+            }
+            match conn.buffered_packet() {
+                Some(Ok(packet)) => {
+                    *deadline = Instant::now() + grace;
+                    self.on_packet(conn, packet).await?;
+                }
+                Some(Err(e)) => return Err(read_exit(e)),
+                None => break,
+            }
+        }
+        for _ in 0..BATCH {
+            match channels.deliveries.try_recv() {
+                Ok(delivery) => self.deliver(conn, delivery).await?,
+                Err(_) => break,
+            }
+        }
+        Ok(())
     }
 
     async fn on_packet<S: AsyncRead + AsyncWrite + Unpin>(

@@ -177,7 +177,7 @@ pub async fn serve(
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
-            accepted = listener.accept() => {
+            accepted = crate::net::accept(&listener, crate::net::Kind::Mqtt) => {
                 let Ok((socket, _)) = accepted else { continue };
                 let session = session::run(broker.clone(), socket, acceptor.clone(), shutdown.clone());
                 tokio::spawn(session);

@@ -125,7 +125,9 @@ async fn connect(
     }
     let (session, channels, accepted) = accept(broker, *connect, principal);
     let connack = limits::connack(session.version, &accepted);
+    // Flushed before the connection is announced to anyone else.
     conn.send(&Packet::ConnAck(connack)).await.ok()?;
+    conn.flush().await.ok()?;
     Some((session, channels))
 }
 

@@ -1,5 +1,6 @@
 //! The emulator's root CA: it signs device certificates the way AWS's issuer does, and the
-//! TLS server certificate that covers localhost and the AWS-shaped endpoint names.
+//! TLS server certificate that covers localhost and the AWS-shaped endpoint names. Its key
+//! is P-256 when made now, RSA-2048 when an older data directory holds one ([`CaKey`]).
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
@@ -8,7 +9,7 @@ use rcgen::{
 use rustls::pki_types::CertificateDer;
 use time::OffsetDateTime;
 
-use super::keys::derive_key;
+use super::ca_key::CaKey;
 use super::PkiError;
 use crate::basis::Entropy;
 
@@ -23,7 +24,7 @@ pub struct RootCa {
     pub cert_der: Vec<u8>,
     /// PKCS#8 PEM of the CA key.
     pub key_pem: String,
-    issuer: Issuer<'static, KeyPair>,
+    issuer: Issuer<'static, CaKey>,
 }
 
 /// What the TLS listeners present.
@@ -45,12 +46,7 @@ pub fn aws_not_after() -> OffsetDateTime {
 impl RootCa {
     /// A new CA whose key and certificate derive from `entropy`'s seed alone.
     pub fn generate(entropy: &Entropy) -> Result<Self, PkiError> {
-        let key = derive_key(entropy, u64::MAX);
-        let key_pair = KeyPair::from_pkcs8_der_and_sign_algo(
-            &key.pkcs8_der.as_slice().into(),
-            &rcgen::PKCS_RSA_SHA256,
-        )
-        .map_err(fail)?;
+        let key_pair = CaKey::derive(entropy);
         let mut params = CertificateParams::default();
         params.distinguished_name = DistinguishedName::new();
         params
@@ -68,14 +64,12 @@ impl RootCa {
             entropy.rng_at("root-ca-serial", 0),
         )));
         let cert = params.self_signed(&key_pair).map_err(fail)?;
-        let key_pem = key_pair.serialize_pem();
-        Self::from_pem(&cert.pem(), &key_pem)
+        Self::from_pem(&cert.pem(), &key_pair.to_pem()?)
     }
 
-    /// Loads a CA saved with [`RootCa::generate`].
+    /// Loads a CA saved with [`RootCa::generate`] (or an RSA one saved before).
     pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Self, PkiError> {
-        let key_pair =
-            KeyPair::from_pem_and_sign_algo(key_pem, &rcgen::PKCS_RSA_SHA256).map_err(fail)?;
+        let key_pair = CaKey::from_pem(key_pem)?;
         let der = super::parse::pem_to_der(cert_pem)
             .ok_or_else(|| PkiError::Internal("stored CA is not PEM".into()))?;
         let issuer =

@@ -1,6 +1,8 @@
-//! PKI engine: the emulator's CA, the RSA key pool, and issuing certificates as AWS does.
+//! PKI engine: the emulator's CA (P-256, or RSA from an older data directory), the RSA key
+//! pool, and issuing certificates as AWS does.
 
 pub mod ca;
+pub mod ca_key;
 pub mod csr;
 pub mod keys;
 pub mod parse;

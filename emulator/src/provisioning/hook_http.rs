@@ -2,7 +2,6 @@
 //! the response body read to the end (with `Content-Length` or chunked encoding).
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// A response larger than this is refused (Lambda's own limit is 6 MB).
 const MAX_RESPONSE: u64 = 6 * 1024 * 1024;
@@ -48,7 +47,8 @@ impl HttpTarget {
 
 /// POSTs `body` as JSON; the response body of a 2xx reply, or why there is none.
 pub(super) async fn post(target: &HttpTarget, body: &[u8]) -> Result<Vec<u8>, String> {
-    let mut stream = TcpStream::connect((target.host.as_str(), target.port))
+    let address = (target.host.as_str(), target.port);
+    let mut stream = crate::net::connect(address, crate::net::Kind::Hook)
         .await
         .map_err(|e| format!("cannot connect to {}:{}: {e}", target.host, target.port))?;
     let head = format!(
@@ -59,8 +59,10 @@ pub(super) async fn post(target: &HttpTarget, body: &[u8]) -> Result<Vec<u8>, St
         body.len()
     );
     let io = |e: std::io::Error| format!("HTTP exchange failed: {e}");
-    stream.write_all(head.as_bytes()).await.map_err(io)?;
-    stream.write_all(body).await.map_err(io)?;
+    // One write: head and body leave in as few segments as they fit.
+    let mut request = head.into_bytes();
+    request.extend_from_slice(body);
+    stream.write_all(&request).await.map_err(io)?;
     let mut raw = Vec::new();
     stream
         .take(MAX_RESPONSE)

@@ -41,6 +41,11 @@ def run_mqtt3(host, port, ca, cert, key, client_id, topic, inbox, subscribe):
         future, _ = conn.subscribe(topic, mqtt.QoS.AT_LEAST_ONCE)
         future.result(TIMEOUT)
     inbox.done.wait(TIMEOUT)
+    if inbox.count:
+        # The client queues its PUBACKs behind the messages; a QoS 1 round trip of its own
+        # sees them on the wire before DISCONNECT (its stop can overtake queued PUBACKs).
+        future, _ = conn.publish(topic + "/sync", b"", mqtt.QoS.AT_LEAST_ONCE)
+        future.result(TIMEOUT)
     conn.disconnect().result(TIMEOUT)
     return present
 
@@ -74,6 +79,10 @@ def run_mqtt5(host, port, ca, cert, key, client_id, topic, inbox, subscribe):
         sub = mqtt5.Subscription(topic_filter=topic, qos=mqtt5.QoS.AT_LEAST_ONCE)
         client.subscribe(mqtt5.SubscribePacket(subscriptions=[sub])).result(TIMEOUT)
     inbox.done.wait(TIMEOUT)
+    if inbox.count:
+        # As in run_mqtt3: PUBACKs out before DISCONNECT.
+        sync = mqtt5.PublishPacket(topic=topic + "/sync", qos=mqtt5.QoS.AT_LEAST_ONCE)
+        client.publish(sync).result(TIMEOUT)
     client.stop(mqtt5.DisconnectPacket())
     stopped.wait(TIMEOUT)
     return state["present"]
