@@ -6,6 +6,9 @@ Rows:
   provisioning flows   one device at a time, paho-mqtt over mutual TLS: connect with the
                        claim, create certificate, RegisterThing, disconnect, connect with
                        the new certificate (p50 and flows/s)
+  keys flow, many      CreateKeysAndCertificate flows 10 and 50 devices at a time: ours
+                       (default pool of 8), ours with --key-pool 64, ministack; then a
+                       burst of 50 at once against a full pool of 64 (wall seconds)
   CreateThing ops/s    raw HTTP/1.1 keep-alive connections, concurrency 1 and 16; ours
                        with --data-dir (every write durable before the reply), the peers
                        in memory (ministack persists only at shutdown, moto not at all)
@@ -15,6 +18,7 @@ nothing.
 """
 
 import argparse
+import concurrent.futures
 import http.client
 import json
 import os
@@ -80,11 +84,14 @@ def http_ok(port, path, want_200):
 class Ours:
     name = "iot-emulator"
 
-    def __init__(self, binary, data_dir=None):
-        self.binary, self.data_dir = binary, data_dir
+    def __init__(self, binary, data_dir=None, extra=(), name=None):
+        self.binary, self.data_dir, self.extra = binary, data_dir, list(extra)
+        if name:
+            self.name = name
 
     def start(self):
         store = ["--data-dir", self.data_dir] if self.data_dir else ["--in-memory"]
+        store += self.extra
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(
             [self.binary, "--api-addr", f"{LOOPBACK}:0", "--mqtt-addr", f"{LOOPBACK}:0",
@@ -319,22 +326,26 @@ def flow(server, claim, workdir, thing, csr):
     return elapsed
 
 
-def flows(server, flows_n, csr, tag):
+def flows(server, flows_n, csr, tag, devices=1, warm=True, before=None):
+    """`flows_n` flows, `devices` at a time: (p50 ms, flows/s, error, wall seconds)."""
     workdir = tempfile.mkdtemp(prefix="bench-flows-")
     try:
         claim = setup_claim(server, workdir)
         csrs = [make_csr(f"bench-{tag}-{i}") if csr else None for i in range(flows_n)]
-        flow(server, claim, workdir, f"warm-{tag}", csrs[0])
-        latencies = []
+        if warm:
+            flow(server, claim, workdir, f"warm-{tag}", csrs[0])
+        if before:
+            before()
+        one = lambda i: flow(server, claim, workdir, f"bench-{tag}-{i}", csrs[i])
         t0 = time.perf_counter()
-        for i in range(flows_n):
-            latencies.append(flow(server, claim, workdir, f"bench-{tag}-{i}", csrs[i]))
-        rate = flows_n / (time.perf_counter() - t0)
-        return statistics.median(latencies) * 1000, rate, None
+        with concurrent.futures.ThreadPoolExecutor(max_workers=devices) as pool:
+            latencies = list(pool.map(one, range(flows_n)))
+        wall = time.perf_counter() - t0
+        return statistics.median(latencies) * 1000, flows_n / wall, None, wall
     except queue.Empty:
-        return None, None, f"no answer within {STEP:.0f} s"
+        return None, None, f"no answer within {STEP:.0f} s", None
     except Exception as e:  # a peer without the operation: report, don't abort the run
-        return None, None, (str(e) or type(e).__name__)[:160]
+        return None, None, (str(e) or type(e).__name__)[:160], None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -348,6 +359,51 @@ def fmt(value, unit, digits=1):
 
 def row(label, cells):
     print(f"{label:<50}" + "".join(f"{c:>20}" for c in cells))
+
+
+def wait_for_pool(data_dir, size):
+    """Waits until the emulator's key pool has `size` keys kept in `data_dir`."""
+    folder = os.path.join(data_dir, "key-pool", "fresh")
+    deadline = time.perf_counter() + 300
+    while time.perf_counter() < deadline:
+        if os.path.isdir(folder) and sum(n.endswith(".der") for n in os.listdir(folder)) >= size:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"the key pool did not reach {size} keys")
+
+
+def keys_flows(args, ours, ministack, notes):
+    """The keys flow with many devices at once, sustained, and a burst from a full pool."""
+    pool = 64
+    label = f"ours --key-pool {pool}"
+    row("", [ours.name, label, ministack.name])
+    for devices in (10, 50):
+        cells = []
+        data_dir = tempfile.mkdtemp(prefix="bench-pool-")
+        pooled = Ours(args.binary, data_dir, ["--key-pool", str(pool)], name=label)
+        for s in [ours, pooled, ministack]:
+            s.start()
+            try:
+                r = flows(s, max(args.flows, 2 * devices), False, f"k{devices}", devices)
+            finally:
+                s.stop()
+            cells.append(fmt(r[1], "/s"))
+            if r[2]:
+                notes.append(f"{s.name}, keys flow at {devices} devices: {r[2]}")
+        row(f"CreateKeysAndCertificate flow, {devices} devices, flows/s", cells)
+        shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir = tempfile.mkdtemp(prefix="bench-pool-")
+    burst = Ours(args.binary, data_dir, ["--key-pool", str(pool)])
+    burst.start()
+    try:
+        r = flows(burst, 50, False, "burst", 50, warm=False,
+                  before=lambda: wait_for_pool(data_dir, pool))
+    finally:
+        burst.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    row(f"burst of 50 keys flows from a full pool of {pool}", ["", fmt(r[3], "s", 2), ""])
+    if r[2]:
+        notes.append(f"burst: {r[2]}")
 
 
 def main():
@@ -377,12 +433,14 @@ def main():
                 results.append(flows(s, args.flows, csr, f"{'csr' if csr else 'keys'}"))
             finally:
                 s.stop()
-        results.append((None, None, "no MQTT broker"))
+        results.append((None, None, "no MQTT broker", None))
         row(f"{name} flow, 1 device, p50", [fmt(r[0], "ms") for r in results])
         row(f"{name} flow, 1 device, flows/s", [fmt(r[1], "/s") for r in results])
         for s, r in zip(servers, results):
             if r[2]:
                 notes.append(f"{s.name}, {name} flow: {r[2]}")
+
+    keys_flows(args, ours, ministack, notes)
 
     data_dir = tempfile.mkdtemp(prefix="bench-ours-")
     durable = Ours(args.binary, data_dir)
