@@ -206,10 +206,7 @@ async fn register_ca_with_verification(
     dir: &tempfile::TempDir,
     extra: &[&str],
 ) -> String {
-    let code = emu.aws_ok(&["get-registration-code"]).await["registrationCode"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code = emu.registration_code().await;
     assert_eq!(code.len(), 64);
     let ca = TestCa::new("Scenario Root CA");
     let (verification, _) = ca.leaf(&code);

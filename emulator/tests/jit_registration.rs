@@ -53,21 +53,21 @@ async fn output(mut cmd: Command) -> Output {
         .unwrap()
 }
 
-/// One publish attempt by the device; `true` if it connected and published.
+/// One publish attempt by the device over MQTT 5; `true` if it connected and published.
 async fn device_publishes(emu: &TestEmulator, device: &Files, client_id: &str) -> bool {
-    let args = [
-        "mosquitto_pub",
-        "-V",
-        "5",
-        "-i",
-        client_id,
-        "-t",
-        "jit/hello",
-        "-m",
-        "hi",
-        "-q",
-        "1",
-    ];
+    publishes_with(emu, device, client_id, &["-V", "5"]).await
+}
+
+/// One publish attempt with mosquitto_pub's extra `flags`.
+async fn publishes_with(
+    emu: &TestEmulator,
+    device: &Files,
+    client_id: &str,
+    flags: &[&str],
+) -> bool {
+    let mut args = vec!["mosquitto_pub"];
+    args.extend_from_slice(flags);
+    args.extend(["-i", client_id, "-t", "jit/hello", "-m", "hi", "-q", "1"]);
     output(mosquitto(emu, device, &args)).await.status.success()
 }
 
@@ -262,30 +262,14 @@ v1 "-newkey rsa:2048" api-v1 api-v1
 
 /// One publish by `device` over TLS 1.2 (mosquitto's `--tls-version`).
 async fn publishes_over_tls12(emu: &TestEmulator, device: &Files, client_id: &str) -> bool {
-    let args = [
-        "mosquitto_pub",
-        "--tls-version",
-        "tlsv1.2",
-        "-i",
-        client_id,
-        "-t",
-        "jit/hello",
-        "-m",
-        "hi",
-        "-q",
-        "1",
-    ];
-    output(mosquitto(emu, device, &args)).await.status.success()
+    publishes_with(emu, device, client_id, &["--tls-version", "tlsv1.2"]).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn x509_v1_certificates_register_by_jitr_and_by_the_api() {
     let emu = TestEmulator::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let code = emu.aws_ok(&["get-registration-code"]).await["registrationCode"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code = emu.registration_code().await;
     common::sh(dir.path(), V1_OPENSSL, &[("CODE", &code)]);
     let file = |name: &str| dir.path().join(name).display().to_string();
     for made in ["verificationCert.crt", "jitr-v1.crt", "api-v1.crt"] {

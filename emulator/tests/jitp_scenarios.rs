@@ -269,10 +269,7 @@ fn note_002_registration_config() -> String {
 async fn field_note_002_v1_certificates_jitp_credentials_then_mqtt() {
     let emu = TestEmulator::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let code = emu.aws_ok(&["get-registration-code"]).await["registrationCode"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code = emu.registration_code().await;
     common::sh(dir.path(), NOTE_002_OPENSSL, &[("CODE", &code)]);
     for made in ["verificationCert.pem", "deviceCert.crt"] {
         assert!(common::is_x509_v1(dir.path(), made), "{made} is not v1");

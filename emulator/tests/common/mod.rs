@@ -66,6 +66,14 @@ impl TestEmulator {
     }
 
     /// Runs `aws iot <args>` expecting failure; returns the exception name it printed.
+    /// The account's registration code (GetRegistrationCode through the aws CLI).
+    pub async fn registration_code(&self) -> String {
+        self.aws_ok(&["get-registration-code"]).await["registrationCode"]
+            .as_str()
+            .expect("registration code")
+            .to_string()
+    }
+
     pub async fn aws_err(&self, args: &[&str]) -> String {
         let out = self.aws(args).await;
         assert!(
@@ -284,10 +292,7 @@ pub async fn register_ca(
     ca: &TestCa,
     extra: &[&str],
 ) -> String {
-    let code = emu.aws_ok(&["get-registration-code"]).await["registrationCode"]
-        .as_str()
-        .expect("registration code")
-        .to_string();
+    let code = emu.registration_code().await;
     let (verification, _) = ca.leaf(&code);
     let ca_arg = file_arg(dir, "rootCA.pem", &ca.pem);
     let ver_arg = file_arg(dir, "verificationCert.pem", &verification);
