@@ -11,7 +11,7 @@
 //! - Engines: [`pki`] (CA, keys, issuing), [`policy`] (the IoT policy language),
 //!   [`provisioning`] (fleet provisioning and the template engine), [`identity`] (the
 //!   client-certificate decision every mutual-TLS listener shares), [`sts`] (the caller's
-//!   identity).
+//!   identity), [`rules`] (topic rules, IoT SQL, rule actions).
 //! - [`registry`]: the domain model and its durable tables.
 //! - [`basis`]: clock, deterministic entropy, the embedded store; [`net`]: the socket
 //!   options every accepted or opened TCP connection gets.
@@ -30,6 +30,7 @@ pub mod policy;
 pub mod provisioning;
 pub mod query;
 pub mod registry;
+pub mod rules;
 pub mod server;
 pub mod state;
 pub mod sts;
