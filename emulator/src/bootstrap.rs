@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::pki::{KeySource, Pki, PoolConfig, RootCa};
 use crate::provisioning::HookBindings;
 use crate::registry::{Account, Registry};
+use crate::s3::S3;
 use crate::state::{Emulator, Identity};
 
 /// Why the emulator could not start.
@@ -110,11 +111,19 @@ pub fn build(config: &Config) -> Result<Emulator, StartError> {
         workers: 2,
         dir: data_dir.as_ref().map(|dir| dir.join("key-pool")),
     };
+    let clock_for_s3 = clock.clone();
     let pki = Pki::new(ca, entropy, clock, keys, pool);
     let hooks = HookBindings::from_config(&config.hooks, config.hooks_file.as_deref())
         .map_err(StartError::Hook)?;
+    let s3 = S3::open(
+        data_dir.as_ref().map(|d| d.join("s3")),
+        clock_for_s3,
+        &config.region,
+    )
+    .map_err(|e| StartError::Internal(format!("s3 stand-in: {e}")))?;
     Ok(Emulator {
         registry,
+        s3,
         pki,
         endpoints: Arc::new(identity.endpoints(&config.region)),
         root_ca_path: Arc::new(root_ca_path),

@@ -6,12 +6,12 @@
 //!   start-up, flags, listener TLS, `iot-emulator env`, `iot-emulator trust`.
 //! - Front ends: [`api`] (the rest-json control plane; it owns the shared HTTP port and
 //!   routes each request by its signing service, handing query-protocol services to
-//!   [`query`]), [`mqtt`] (the broker), [`credentials`] (the credentials provider).
+//!   [`query`] and S3 to [`s3_rest`]), [`mqtt`] (the broker), [`credentials`] (the credentials provider).
 //!   Otherwise they never import each other.
 //! - Engines: [`pki`] (CA, keys, issuing), [`policy`] (the IoT policy language),
 //!   [`provisioning`] (fleet provisioning and the template engine), [`identity`] (the
 //!   client-certificate decision every mutual-TLS listener shares), [`sts`] (the caller's
-//!   identity), [`rules`] (topic rules, IoT SQL, rule actions).
+//!   identity), [`rules`] (topic rules, IoT SQL, rule actions), [`s3`] (the S3 stand-in).
 //! - [`registry`]: the domain model and its durable tables.
 //! - [`basis`]: clock, deterministic entropy, the embedded store; [`net`]: the socket
 //!   options every accepted or opened TCP connection gets.
@@ -31,6 +31,8 @@ pub mod provisioning;
 pub mod query;
 pub mod registry;
 pub mod rules;
+pub mod s3;
+pub mod s3_rest;
 pub mod server;
 pub mod state;
 pub mod sts;

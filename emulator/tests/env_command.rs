@@ -16,9 +16,9 @@ const LACKING: &[(&str, &str)] = &[
          iot-emulator does not implement sns ListTopics",
     ),
     (
-        "s3 ls",
-        "An error occurred (NotImplemented) when calling the ListBuckets operation: \
-         iot-emulator does not implement s3 GET /",
+        "s3api get-bucket-versioning --bucket b",
+        "An error occurred (NotImplemented) when calling the GetBucketVersioning operation: \
+         iot-emulator does not implement s3 GET ?versioning",
     ),
     (
         "logs describe-log-groups",

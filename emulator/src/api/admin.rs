@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use super::error::ApiResult;
 use super::extract::AwsQuery;
 use crate::bootstrap::KEPT_ON_RESET;
+use crate::registry::IotError;
 use crate::state::Emulator;
 
 /// Routes of this family.
@@ -29,6 +30,9 @@ async fn health() -> Json<Value> {
 /// Deletes every resource; the CA, endpoints and seed stay.
 async fn reset(State(emu): State<Emulator>) -> ApiResult<Json<Value>> {
     emu.registry.reset(KEPT_ON_RESET)?;
+    emu.s3
+        .reset()
+        .map_err(|e| IotError::internal(e.to_string()))?;
     Ok(Json(json!({ "reset": true })))
 }
 

@@ -10,6 +10,7 @@ use tower_service::Service;
 
 use super::unsupported::{self, Protocol};
 use crate::query::QueryFront;
+use crate::s3_rest::S3Front;
 
 /// Signing names of iot-data: botocore signs `iotdata`; AWS documents `iotdevicegateway`
 /// for DeleteConnection.
@@ -38,6 +39,7 @@ pub struct Fronts {
     pub control: Router,
     pub data: Router,
     pub query: QueryFront,
+    pub s3: S3Front,
 }
 
 /// One router that hands each request to the front end of its service.
@@ -53,6 +55,7 @@ impl Fronts {
         let mut target = match route(&request) {
             Route::Iot => self.control,
             Route::IotData => self.data,
+            Route::Other(service) if service == "s3" => return self.s3.handle(request).await,
             Route::Other(service) => {
                 return match unsupported::protocol_of(&service, &request) {
                     Protocol::Query => self.query.handle(&service, request).await,

@@ -38,10 +38,12 @@ pub fn router(emulator: Emulator) -> Router {
         .fallback(unknown_operation)
         .with_state(emulator.clone());
     let query = crate::query::QueryFront::new(emulator.registry.clone());
+    let s3 = crate::s3_rest::S3Front::new(emulator.s3.clone(), emulator.registry.clone());
     dispatch::by_service(dispatch::Fronts {
         control: control_router(emulator),
         data,
         query,
+        s3,
     })
 }
 

@@ -1,0 +1,49 @@
+//! Why an S3 operation failed, named after S3's error codes.
+
+/// S3's errors, as the stand-in raises them. The front end maps each to its status.
+#[derive(Debug, thiserror::Error)]
+pub enum S3Error {
+    #[error("The specified bucket does not exist")]
+    NoSuchBucket(String),
+    #[error("The specified key does not exist.")]
+    NoSuchKey(String),
+    #[error("Your previous request to create the named bucket succeeded and you already own it.")]
+    BucketAlreadyOwnedByYou(String),
+    #[error("The specified bucket is not valid.")]
+    InvalidBucketName(String),
+    #[error("The bucket you tried to delete is not empty")]
+    BucketNotEmpty(String),
+    /// Your key is too long (over 1024 bytes), or empty.
+    #[error("{0}")]
+    KeyTooLong(String),
+    /// A checksum or Content-MD5 the caller sent does not match the body.
+    #[error("{0}")]
+    BadDigest(String),
+    /// A Content-MD5 that is not base64 of 16 bytes.
+    #[error("The Content-MD5 you specified was invalid.")]
+    InvalidDigest,
+    /// x-amz-content-sha256 does not match the body.
+    #[error("The provided 'x-amz-content-sha256' header does not match what was computed.")]
+    XAmzContentSHA256Mismatch,
+    /// A header or parameter the stand-in cannot honour.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// A request S3 would refuse as malformed (a bad aws-chunked body, say).
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("The requested range is not satisfiable")]
+    InvalidRange,
+    /// An operation or feature of S3 the stand-in does not have.
+    #[error("iot-emulator does not implement s3 {0}")]
+    NotImplemented(String),
+    /// The data dir failed under us.
+    #[error("We encountered an internal error. Please try again.")]
+    InternalError(String),
+}
+
+impl From<std::io::Error> for S3Error {
+    fn from(e: std::io::Error) -> Self {
+        tracing::error!("s3 stand-in storage: {e}");
+        S3Error::InternalError(e.to_string())
+    }
+}

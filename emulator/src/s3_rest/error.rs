@@ -1,0 +1,51 @@
+//! The one mapping from [`S3Error`] to S3's status and `<Error>` body.
+
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::xml;
+use crate::s3::S3Error;
+
+/// Status, code, and the resource element S3 names in the body.
+fn parts(e: &S3Error) -> (StatusCode, &'static str, Option<(&'static str, &str)>) {
+    use StatusCode as S;
+    match e {
+        S3Error::NoSuchBucket(b) => (S::NOT_FOUND, "NoSuchBucket", Some(("BucketName", b))),
+        S3Error::NoSuchKey(k) => (S::NOT_FOUND, "NoSuchKey", Some(("Key", k))),
+        S3Error::BucketAlreadyOwnedByYou(b) => (
+            S::CONFLICT,
+            "BucketAlreadyOwnedByYou",
+            Some(("BucketName", b)),
+        ),
+        S3Error::InvalidBucketName(b) => {
+            (S::BAD_REQUEST, "InvalidBucketName", Some(("BucketName", b)))
+        }
+        S3Error::BucketNotEmpty(b) => (S::CONFLICT, "BucketNotEmpty", Some(("BucketName", b))),
+        S3Error::KeyTooLong(_) => (S::BAD_REQUEST, "KeyTooLongError", None),
+        S3Error::BadDigest(_) => (S::BAD_REQUEST, "BadDigest", None),
+        S3Error::InvalidDigest => (S::BAD_REQUEST, "InvalidDigest", None),
+        S3Error::XAmzContentSHA256Mismatch => (S::BAD_REQUEST, "XAmzContentSHA256Mismatch", None),
+        S3Error::InvalidArgument(_) => (S::BAD_REQUEST, "InvalidArgument", None),
+        S3Error::InvalidRequest(_) => (S::BAD_REQUEST, "InvalidRequest", None),
+        S3Error::InvalidRange => (S::RANGE_NOT_SATISFIABLE, "InvalidRange", None),
+        // The emulator's own: 501, which botocore does not retry.
+        S3Error::NotImplemented(_) => (S::NOT_IMPLEMENTED, "NotImplemented", None),
+        S3Error::InternalError(_) => (S::INTERNAL_SERVER_ERROR, "InternalError", None),
+    }
+}
+
+/// The reply for `e`; HEAD replies carry no body, as S3's do.
+pub(super) fn respond(e: &S3Error, method: &Method, request_id: &str) -> Response {
+    let (status, code, resource) = parts(e);
+    let mut response = if method == Method::HEAD {
+        status.into_response()
+    } else {
+        let body = xml::error(code, &e.to_string(), resource, request_id);
+        let mut response = (status, body).into_response();
+        let xml = HeaderValue::from_static("application/xml");
+        response.headers_mut().insert(header::CONTENT_TYPE, xml);
+        response
+    };
+    super::add_request_id(&mut response, request_id);
+    response
+}
