@@ -111,13 +111,14 @@ pub fn build(config: &Config) -> Result<Emulator, StartError> {
         workers: 2,
         dir: data_dir.as_ref().map(|dir| dir.join("key-pool")),
     };
-    let clock_for_s3 = clock.clone();
+    let (clock_for_s3, entropy_for_s3) = (clock.clone(), entropy.clone());
     let pki = Pki::new(ca, entropy, clock, keys, pool);
     let hooks = HookBindings::from_config(&config.hooks, config.hooks_file.as_deref())
         .map_err(StartError::Hook)?;
     let s3 = S3::open(
         data_dir.as_ref().map(|d| d.join("s3")),
         clock_for_s3,
+        entropy_for_s3,
         &config.region,
     )
     .map_err(|e| StartError::Internal(format!("s3 stand-in: {e}")))?;

@@ -155,6 +155,26 @@ async fn aws_cli_s3_commands_and_cloudformation_package() {
     assert_eq!(copy, "a note\n");
     let buckets = aws_async(url, dir, &["s3", "ls"]).await;
     assert!(buckets.contains("cli-bucket"), "{buckets}");
+    // Over the CLI's 8 MB threshold `cp` uploads in parts; `rm --recursive` deletes in bulk.
+    let big: Vec<u8> = (0..9 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+    std::fs::write(dir.join("big.bin"), &big).unwrap();
+    aws_async(
+        url,
+        dir,
+        &["s3", "cp", "big.bin", "s3://cli-bucket/big.bin"],
+    )
+    .await;
+    aws_async(
+        url,
+        dir,
+        &["s3", "cp", "s3://cli-bucket/big.bin", "back.bin"],
+    )
+    .await;
+    assert!(std::fs::read(dir.join("back.bin")).unwrap() == big);
+    aws_async(url, dir, &["s3", "rm", "--recursive", "s3://cli-bucket/"]).await;
+    aws_async(url, dir, &["s3", "rb", "s3://cli-bucket"]).await;
+    let buckets = aws_async(url, dir, &["s3", "ls"]).await;
+    assert!(!buckets.contains("cli-bucket"), "{buckets}");
 
     // `package` zips CodeUri, HEADs s3://<bucket>/<md5>, and uploads only when absent.
     let package = [
@@ -186,10 +206,11 @@ async fn aws_cli_s3_commands_and_cloudformation_package() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn objects_survive_a_restart() {
+async fn objects_and_parts_survive_a_restart() {
     let data = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
-    std::fs::write(work.path().join("kept.txt"), "kept across restarts\n").unwrap();
+    let dir = work.path();
+    std::fs::write(dir.join("kept.txt"), "kept across restarts\n").unwrap();
     let config = || {
         let mut config = Config::for_tests();
         config.in_memory = false;
@@ -197,32 +218,69 @@ async fn objects_survive_a_restart() {
         config
     };
     let emu = TestEmulator::start_with(config()).await;
-    let args = ["s3", "cp", "kept.txt", "s3://durable/k/kept.txt"];
-    aws_async(emu.api_url(), work.path(), &args).await;
+    let url = emu.api_url().to_string();
     aws_async(
-        emu.api_url(),
-        work.path(),
-        &["s3", "cp", "kept.txt", "s3://durable/gone"],
+        &url,
+        dir,
+        &["s3", "cp", "kept.txt", "s3://durable/k/kept.txt"],
     )
     .await;
-    aws_async(
-        emu.api_url(),
-        work.path(),
-        &["s3", "rm", "s3://durable/gone"],
-    )
-    .await;
+    aws_async(&url, dir, &["s3", "cp", "kept.txt", "s3://durable/gone"]).await;
+    aws_async(&url, dir, &["s3", "rm", "s3://durable/gone"]).await;
+    // An acknowledged part of an unfinished multipart upload survives too.
+    let create = [
+        "s3api",
+        "create-multipart-upload",
+        "--bucket",
+        "durable",
+        "--key",
+        "parts",
+    ];
+    let upload = json(&aws_async(&url, dir, &create).await);
+    let upload_id = upload["UploadId"].as_str().unwrap().to_string();
+    let part = [
+        "s3api",
+        "upload-part",
+        "--bucket",
+        "durable",
+        "--key",
+        "parts",
+        "--part-number",
+        "1",
+        "--body",
+        "kept.txt",
+        "--upload-id",
+        &upload_id,
+    ];
+    let part = json(&aws_async(&url, dir, &part).await);
     emu.shutdown().await;
 
     let emu = TestEmulator::start_with(config()).await;
-    let args = ["s3", "cp", "s3://durable/k/kept.txt", "-"];
-    let text = aws_async(emu.api_url(), work.path(), &args).await;
+    let url = emu.api_url().to_string();
+    let text = aws_async(&url, dir, &["s3", "cp", "s3://durable/k/kept.txt", "-"]).await;
     assert_eq!(text, "kept across restarts\n");
-    let listing = aws_async(
-        emu.api_url(),
-        work.path(),
-        &["s3", "ls", "--recursive", "s3://durable/"],
-    )
-    .await;
+    let listing = aws_async(&url, dir, &["s3", "ls", "--recursive", "s3://durable/"]).await;
     assert!(!listing.contains("gone"), "{listing}");
+    let parts = serde_json::json!({ "Parts": [{ "PartNumber": 1, "ETag": part["ETag"] }] });
+    let parts = parts.to_string();
+    let complete = [
+        "s3api",
+        "complete-multipart-upload",
+        "--bucket",
+        "durable",
+        "--key",
+        "parts",
+        "--upload-id",
+        &upload_id,
+        "--multipart-upload",
+        &parts,
+    ];
+    aws_async(&url, dir, &complete).await;
+    let text = aws_async(&url, dir, &["s3", "cp", "s3://durable/parts", "-"]).await;
+    assert_eq!(text, "kept across restarts\n");
     emu.shutdown().await;
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }

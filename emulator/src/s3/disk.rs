@@ -6,9 +6,11 @@
 //! <dir>/<bucket>/bucket.json            {created_ms, region}
 //! <dir>/<bucket>/meta/<sha256(key)>.json
 //! <dir>/<bucket>/blobs/<random id>
+//! <dir>/<bucket>/uploads/<upload id>/upload.json   an unfinished multipart upload
+//! <dir>/<bucket>/uploads/<upload id>/part-<n>
 //! ```
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -16,6 +18,10 @@ use std::path::{Path, PathBuf};
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 
+use bytes::Bytes;
+use md5::Md5;
+
+use super::multipart::{Part, Upload};
 use super::ObjectMeta;
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -30,6 +36,7 @@ pub(super) struct LoadedBucket {
     pub(super) created_ms: i64,
     pub(super) region: String,
     pub(super) objects: Vec<ObjectMeta>,
+    pub(super) uploads: BTreeMap<String, Upload>,
 }
 
 pub(super) struct Disk {
@@ -78,6 +85,7 @@ impl Disk {
             created_ms: info.created_ms,
             region: info.region,
             objects,
+            uploads: load_uploads(&path.join("uploads"))?,
         }))
     }
 
@@ -90,6 +98,7 @@ impl Disk {
         let path = self.dir.join(name);
         fs::create_dir_all(path.join("meta"))?;
         fs::create_dir_all(path.join("blobs"))?;
+        fs::create_dir_all(path.join("uploads"))?;
         let info = BucketFile {
             created_ms,
             region: region.to_string(),
@@ -147,6 +156,85 @@ impl Disk {
         sync_dir(&dir)?;
         fs::remove_file(self.dir.join(bucket).join("blobs").join(&meta.blob))
     }
+
+    pub(super) fn create_upload(&self, id: &str, upload: &Upload) -> io::Result<()> {
+        let uploads = self.dir.join(&upload.bucket).join("uploads");
+        let dir = uploads.join(id);
+        fs::create_dir_all(&dir)?;
+        let text = serde_json::to_vec(upload).map_err(invalid)?;
+        write_atomically(&dir, "upload.json", &text)?;
+        sync_dir(&dir)?;
+        sync_dir(&uploads)
+    }
+
+    pub(super) fn write_part(
+        &self,
+        bucket: &str,
+        id: &str,
+        number: u32,
+        body: &[u8],
+    ) -> io::Result<()> {
+        let dir = self.dir.join(bucket).join("uploads").join(id);
+        write_atomically(&dir, &format!("part-{number}"), body)?;
+        sync_dir(&dir)
+    }
+
+    pub(super) fn read_part(&self, bucket: &str, id: &str, number: u32) -> io::Result<Vec<u8>> {
+        fs::read(
+            self.dir
+                .join(bucket)
+                .join("uploads")
+                .join(id)
+                .join(format!("part-{number}")),
+        )
+    }
+
+    pub(super) fn remove_upload(&self, bucket: &str, id: &str) -> io::Result<()> {
+        let uploads = self.dir.join(bucket).join("uploads");
+        fs::remove_dir_all(uploads.join(id))?;
+        sync_dir(&uploads)
+    }
+}
+
+/// The unfinished uploads under `dir`, their parts' ETags recomputed from the files.
+fn load_uploads(dir: &Path) -> io::Result<BTreeMap<String, Upload>> {
+    let mut uploads = BTreeMap::new();
+    fs::create_dir_all(dir)?;
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        let id = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Ok(text) = fs::read(path.join("upload.json")) else {
+            fs::remove_dir_all(&path)?;
+            continue;
+        };
+        let mut upload: Upload = serde_json::from_slice(&text).map_err(invalid)?;
+        for part in fs::read_dir(&path)? {
+            let part = part?;
+            let name = part.file_name().to_string_lossy().into_owned();
+            let Some(number) = name
+                .strip_prefix("part-")
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let bytes = fs::read(part.path())?;
+            let etag = hex::encode(<Md5 as sha2::Digest>::digest(&bytes));
+            let size = bytes.len() as u64;
+            upload.parts.insert(
+                number,
+                Part {
+                    etag,
+                    size,
+                    body: None::<Bytes>,
+                },
+            );
+        }
+        uploads.insert(id, upload);
+    }
+    Ok(uploads)
 }
 
 fn meta_name(key: &str) -> String {

@@ -31,6 +31,23 @@ pub enum S3Error {
     /// A request S3 would refuse as malformed (a bad aws-chunked body, say).
     #[error("{0}")]
     InvalidRequest(String),
+    #[error("The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")]
+    NoSuchUpload(String),
+    #[error("One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.")]
+    InvalidPart,
+    #[error("The list of parts was not in ascending order. Parts must be ordered by part number.")]
+    InvalidPartOrder,
+    #[error("Your proposed upload is smaller than the minimum allowed size")]
+    EntityTooSmall,
+    #[error("{0}")]
+    MalformedXML(String),
+    /// A conditional request whose condition does not hold (If-Match, If-Unmodified-Since,
+    /// or a conditional write).
+    #[error("At least one of the pre-conditions you specified did not hold")]
+    PreconditionFailed,
+    /// If-None-Match or If-Modified-Since on an unchanged object: 304, no body.
+    #[error("Not Modified")]
+    NotModified,
     #[error("The requested range is not satisfiable")]
     InvalidRange,
     /// An operation or feature of S3 the stand-in does not have.

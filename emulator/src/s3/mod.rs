@@ -5,6 +5,7 @@
 mod disk;
 mod error;
 pub mod list;
+pub mod multipart;
 mod name;
 
 pub use error::S3Error;
@@ -18,7 +19,9 @@ use bytes::Bytes;
 use md5::{Digest, Md5};
 
 use crate::basis::clock::Clock;
+use crate::basis::Entropy;
 use disk::Disk;
+use multipart::Upload;
 
 /// What S3 keeps about one object besides its bytes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -61,8 +64,11 @@ struct Bucket {
 
 struct Inner {
     buckets: Mutex<BTreeMap<String, Bucket>>,
+    /// Unfinished multipart uploads by id.
+    uploads: Mutex<BTreeMap<String, Upload>>,
     disk: Option<Disk>,
     clock: Clock,
+    entropy: Arc<Entropy>,
     region: String,
 }
 
@@ -83,19 +89,31 @@ pub type S3Result<T> = Result<T, S3Error>;
 impl S3 {
     /// Opens the store under `dir` (loading what is there), or in memory when `None`.
     /// `region` is where buckets made without a LocationConstraint live.
-    pub fn open(dir: Option<PathBuf>, clock: Clock, region: &str) -> std::io::Result<S3> {
-        let (disk, buckets) = match dir {
+    pub fn open(
+        dir: Option<PathBuf>,
+        clock: Clock,
+        entropy: Arc<Entropy>,
+        region: &str,
+    ) -> std::io::Result<S3> {
+        let mut uploads = BTreeMap::new();
+        let mut buckets = BTreeMap::new();
+        let disk = match dir {
             Some(dir) => {
                 let (disk, loaded) = Disk::open(dir)?;
-                let buckets = loaded.into_iter().map(|b| (b.name.clone(), from_disk(b)));
-                (Some(disk), buckets.collect())
+                for mut bucket in loaded {
+                    uploads.append(&mut bucket.uploads);
+                    buckets.insert(bucket.name.clone(), from_disk(bucket));
+                }
+                Some(disk)
             }
-            None => (None, BTreeMap::new()),
+            None => None,
         };
         let inner = Inner {
             buckets: Mutex::new(buckets),
+            uploads: Mutex::new(uploads),
             disk,
             clock,
+            entropy,
             region: region.to_string(),
         };
         Ok(S3 {
@@ -105,6 +123,21 @@ impl S3 {
 
     fn buckets(&self) -> MutexGuard<'_, BTreeMap<String, Bucket>> {
         self.inner.buckets.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn uploads(&self) -> MutexGuard<'_, BTreeMap<String, Upload>> {
+        self.inner.uploads.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Makes `bucket` unless it exists (PutObject and CreateMultipartUpload do this).
+    fn ensure_bucket(&self, bucket: &str) -> S3Result<()> {
+        if self.head_bucket(bucket).is_ok() {
+            return Ok(());
+        }
+        match self.create_bucket(bucket, None) {
+            Ok(()) | Err(S3Error::BucketAlreadyOwnedByYou(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// CreateBucket. `region` is the LocationConstraint, if any.
@@ -145,6 +178,8 @@ impl S3 {
             disk.delete_bucket(name)?;
         }
         buckets.remove(name);
+        // Unfinished uploads go with their bucket.
+        self.uploads().retain(|_, u| u.bucket != name);
         Ok(())
     }
 
@@ -169,15 +204,22 @@ impl S3 {
         options: PutOptions,
     ) -> S3Result<ObjectMeta> {
         name::validate_key(key)?;
-        if self.head_bucket(bucket).is_err() {
-            match self.create_bucket(bucket, None) {
-                Ok(()) | Err(S3Error::BucketAlreadyOwnedByYou(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
+        self.ensure_bucket(bucket)?;
+        self.store(bucket, key, body, options, None)
+    }
+
+    /// Stores a whole object; `etag` overrides the body's MD5 (multipart objects).
+    fn store(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Bytes,
+        options: PutOptions,
+        etag: Option<String>,
+    ) -> S3Result<ObjectMeta> {
         let mut meta = ObjectMeta {
             key: key.to_string(),
-            etag: hex::encode(Md5::digest(&body)),
+            etag: etag.unwrap_or_else(|| hex::encode(Md5::digest(&body))),
             size: body.len() as u64,
             last_modified_ms: self.inner.clock.now_ms(),
             content_type: options.content_type,
@@ -253,6 +295,7 @@ impl S3 {
             }
         }
         buckets.clear();
+        self.uploads().clear();
         Ok(())
     }
 }

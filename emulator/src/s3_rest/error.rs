@@ -28,16 +28,28 @@ fn parts(e: &S3Error) -> (StatusCode, &'static str, Option<(&'static str, &str)>
         S3Error::InvalidArgument(_) => (S::BAD_REQUEST, "InvalidArgument", None),
         S3Error::InvalidRequest(_) => (S::BAD_REQUEST, "InvalidRequest", None),
         S3Error::InvalidRange => (S::RANGE_NOT_SATISFIABLE, "InvalidRange", None),
+        S3Error::PreconditionFailed => (S::PRECONDITION_FAILED, "PreconditionFailed", None),
+        S3Error::NotModified => (S::NOT_MODIFIED, "NotModified", None),
+        S3Error::NoSuchUpload(id) => (S::NOT_FOUND, "NoSuchUpload", Some(("UploadId", id))),
+        S3Error::InvalidPart => (S::BAD_REQUEST, "InvalidPart", None),
+        S3Error::InvalidPartOrder => (S::BAD_REQUEST, "InvalidPartOrder", None),
+        S3Error::EntityTooSmall => (S::BAD_REQUEST, "EntityTooSmall", None),
+        S3Error::MalformedXML(_) => (S::BAD_REQUEST, "MalformedXML", None),
         // The emulator's own: 501, which botocore does not retry.
         S3Error::NotImplemented(_) => (S::NOT_IMPLEMENTED, "NotImplemented", None),
         S3Error::InternalError(_) => (S::INTERNAL_SERVER_ERROR, "InternalError", None),
     }
 }
 
+/// S3's code for `e`, as DeleteObjects reports a failed key.
+pub(super) fn code(e: &S3Error) -> &'static str {
+    parts(e).1
+}
+
 /// The reply for `e`; HEAD replies carry no body, as S3's do.
 pub(super) fn respond(e: &S3Error, method: &Method, request_id: &str) -> Response {
     let (status, code, resource) = parts(e);
-    let mut response = if method == Method::HEAD {
+    let mut response = if method == Method::HEAD || status == StatusCode::NOT_MODIFIED {
         status.into_response()
     } else {
         let body = xml::error(code, &e.to_string(), resource, request_id);

@@ -4,7 +4,9 @@
 //! operation and sub-resource with `NotImplemented`, in S3's error shape.
 
 mod body;
+mod conditions;
 mod error;
+mod multipart;
 mod objects;
 mod target;
 mod xml;
@@ -59,6 +61,9 @@ impl S3Front {
         let result = match (target.bucket.as_deref(), target.key.as_deref()) {
             (None, _) => self.service(&parts, &target),
             (Some(bucket), None) => self.bucket(&parts, &target, bucket, body).await,
+            (Some(bucket), Some(key)) if multipart::is_multipart(&method, &target) => {
+                multipart::serve(&self.s3, &parts, &target, bucket, key, body).await
+            }
             (Some(bucket), Some(key)) => match target.unexpected(&[]) {
                 Some(sub) => Err(sub_resource(&method, sub)),
                 None => objects::serve(&self.s3, &parts, bucket, key, body).await,
@@ -104,6 +109,9 @@ impl S3Front {
                 Ok(xml_reply(xml::location(&region)))
             }
             Method::GET => self.list(target, bucket),
+            Method::POST if target.query.contains_key("delete") => {
+                multipart::delete_objects(&self.s3, bucket, body).await
+            }
             Method::PUT if target.unexpected(&[]).is_none() => {
                 let bytes = axum::body::to_bytes(body, 64 * 1024).await.map_err(|_| {
                     S3Error::InvalidRequest("The CreateBucket body is too large".into())

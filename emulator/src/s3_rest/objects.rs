@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode}
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
-use super::{blocking, body, xml};
+use super::{blocking, body, conditions, xml};
 use crate::s3::{ObjectMeta, PutOptions, S3Error, S3};
 
 /// Request headers whose feature the stand-in lacks: refused, never ignored.
@@ -21,10 +21,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("x-amz-object-lock-legal-hold", "Object Lock"),
     ("x-amz-website-redirect-location", "website redirects"),
     ("x-amz-server-side-encryption-customer-algorithm", "SSE-C"),
-    ("if-match", "conditional requests"),
-    ("if-none-match", "conditional requests"),
-    ("if-modified-since", "conditional requests"),
-    ("if-unmodified-since", "conditional requests"),
 ];
 
 /// Header values the stand-in honours; any other value is refused.
@@ -46,16 +42,20 @@ pub(super) async fn serve(
     match parts.method {
         Method::PUT => {
             let payload = body::read(&parts.headers, body).await?;
+            let existing = s3.head_object(&bucket, &key).ok();
+            conditions::check_write(&parts.headers, &key, existing.as_ref())?;
             let options = put_options(&parts.headers);
             let meta = blocking(move || s3.put_object(&bucket, &key, payload, options)).await?;
             Ok(put_reply(&meta, &parts.headers))
         }
         Method::GET => {
             let (meta, bytes) = blocking(move || s3.get_object(&bucket, &key)).await?;
+            conditions::check_read(&parts.headers, &meta)?;
             get_reply(&meta, bytes, parts.headers.get(header::RANGE))
         }
         Method::HEAD => {
             let meta = blocking(move || s3.head_object(&bucket, &key)).await?;
+            conditions::check_read(&parts.headers, &meta)?;
             Ok(with_object_headers(
                 StatusCode::OK.into_response(),
                 &meta,
@@ -86,7 +86,7 @@ fn refuse_unsupported(headers: &HeaderMap) -> Result<(), S3Error> {
     Ok(())
 }
 
-fn put_options(headers: &HeaderMap) -> PutOptions {
+pub(super) fn put_options(headers: &HeaderMap) -> PutOptions {
     let metadata: BTreeMap<String, String> = headers
         .iter()
         .filter_map(|(name, value)| {

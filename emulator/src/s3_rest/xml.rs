@@ -1,13 +1,15 @@
 //! S3's XML bodies: ListAllMyBucketsResult, ListBucketResult (v1 and v2),
 //! LocationConstraint and Error, plus the timestamp formats S3 uses.
 
+use std::collections::BTreeMap;
+
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use quick_xml::events::BytesText;
 use quick_xml::Writer;
 use time::macros::format_description;
 use time::OffsetDateTime;
 
-use crate::s3::{BucketInfo, ListQuery, Listing, ObjectMeta};
+use crate::s3::{BucketInfo, ListQuery, Listing, ObjectMeta, S3Error};
 
 pub(super) const NAMESPACE: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
@@ -204,4 +206,59 @@ pub(super) fn location_constraint(body: &[u8]) -> Option<String> {
         }
         buf.clear();
     }
+}
+
+/// The elements named `group` anywhere in `body`, each as its children's texts by name
+/// (`<Part><PartNumber>1</PartNumber><ETag>…</ETag></Part>` gives one map), and the
+/// texts of every other leaf element by name.
+pub(super) type Groups = (Vec<BTreeMap<String, String>>, BTreeMap<String, String>);
+
+pub(super) fn read_groups(body: &[u8], group: &str) -> Result<Groups, S3Error> {
+    use quick_xml::events::Event;
+    let malformed = || {
+        let message = "The XML you provided was not well-formed or did not validate against our published schema";
+        S3Error::MalformedXML(message.to_string())
+    };
+    let mut reader = quick_xml::Reader::from_reader(body);
+    let (mut groups, mut leaves) = (Vec::new(), BTreeMap::new());
+    let mut current: Option<BTreeMap<String, String>> = None;
+    let mut element = String::new();
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf).map_err(|_| malformed())? {
+            Event::Start(e) => {
+                element = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if element == group {
+                    current = Some(BTreeMap::new());
+                }
+            }
+            Event::Text(t) => {
+                let text = t.decode().map_err(|_| malformed())?;
+                let target = current.as_mut().unwrap_or(&mut leaves);
+                target.entry(element.clone()).or_default().push_str(&text);
+            }
+            Event::GeneralRef(r) => {
+                let resolved = match r.resolve_char_ref().map_err(|_| malformed())? {
+                    Some(c) => c.to_string(),
+                    None => {
+                        let name = r.decode().map_err(|_| malformed())?;
+                        let entity = quick_xml::escape::resolve_predefined_entity(&name);
+                        entity.ok_or_else(malformed)?.to_string()
+                    }
+                };
+                let target = current.as_mut().unwrap_or(&mut leaves);
+                target
+                    .entry(element.clone())
+                    .or_default()
+                    .push_str(&resolved);
+            }
+            Event::End(e) if e.local_name().as_ref() == group.as_bytes() => {
+                groups.extend(current.take());
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok((groups, leaves))
 }

@@ -93,6 +93,36 @@ big = bytes(range(256)) * 4096
 s3.put_object(Bucket="made-bucket", Key="big.bin", Body=big)
 out["big_ok"] = s3.get_object(Bucket="made-bucket", Key="big.bin")["Body"].read() == big
 
+# Multipart: boto3's transfer manager splits a 12 MiB body into three 5 MiB-or-less parts.
+import io
+from boto3.s3.transfer import TransferConfig
+large = bytes(range(256)) * (12 * 4096)
+five_mib = 5 * 1024 * 1024
+s3.upload_fileobj(io.BytesIO(large), "made-bucket", "large.bin",
+                  Config=TransferConfig(multipart_threshold=five_mib, multipart_chunksize=five_mib))
+got = s3.get_object(Bucket="made-bucket", Key="large.bin")
+out["multipart_ok"] = got["Body"].read() == large
+out["multipart_etag"] = got["ETag"]
+parts = [hashlib.md5(large[i:i + five_mib]).digest() for i in range(0, len(large), five_mib)]
+out["multipart_etag_expected"] = '"%s-%d"' % (hashlib.md5(b"".join(parts)).hexdigest(), len(parts))
+upload = s3.create_multipart_upload(Bucket="made-bucket", Key="aborted")
+part = s3.upload_part(Bucket="made-bucket", Key="aborted", UploadId=upload["UploadId"], PartNumber=1, Body=b"tiny")
+s3.upload_part(Bucket="made-bucket", Key="aborted", UploadId=upload["UploadId"], PartNumber=2, Body=b"end")
+out["too_small"] = error_of(s3.complete_multipart_upload, Bucket="made-bucket", Key="aborted",
+                            UploadId=upload["UploadId"],
+                            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]},
+                                                       {"PartNumber": 2, "ETag": '"00000000000000000000000000000000"'}]})
+s3.abort_multipart_upload(Bucket="made-bucket", Key="aborted", UploadId=upload["UploadId"])
+out["aborted_missing"] = error_of(s3.head_object, Bucket="made-bucket", Key="aborted")
+out["no_upload"] = error_of(s3.upload_part, Bucket="made-bucket", Key="aborted", UploadId=upload["UploadId"],
+                            PartNumber=3, Body=b"x")
+
+# DeleteObjects: several keys at once, missing ones included, as `aws s3 rm --recursive` sends.
+deleted = s3.delete_objects(Bucket="made-bucket", Delete={"Objects": [{"Key": "logs/readme"}, {"Key": "never-was"}]})
+out["deleted"] = sorted(d["Key"] for d in deleted.get("Deleted", []))
+out["readme_gone"] = error_of(s3.head_object, Bucket="made-bucket", Key="logs/readme")
+out["not_empty"] = error_of(s3.delete_bucket, Bucket="made-bucket")
+
 # Operations the stand-in lacks are refused in S3's own shape.
 out["unsupported"] = error_of(s3.get_bucket_versioning, Bucket="made-bucket")
 
