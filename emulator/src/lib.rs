@@ -11,7 +11,8 @@
 //! - Engines: [`pki`] (CA, keys, issuing), [`policy`] (the IoT policy language),
 //!   [`provisioning`] (fleet provisioning and the template engine), [`identity`] (the
 //!   client-certificate decision every mutual-TLS listener shares), [`sts`] (the caller's
-//!   identity), [`rules`] (topic rules, IoT SQL, rule actions), [`s3`] (the S3 stand-in).
+//!   identity), [`rules`] (topic rules, IoT SQL, rule actions), [`s3`] (the S3 stand-in),
+//!   [`cloudformation`] (templates, intrinsics, the SAM transform).
 //! - [`registry`]: the domain model and its durable tables.
 //! - [`basis`]: clock, deterministic entropy, the embedded store; [`net`]: the socket
 //!   options every accepted or opened TCP connection gets.
@@ -19,6 +20,7 @@
 pub mod api;
 pub mod basis;
 pub mod bootstrap;
+pub mod cloudformation;
 pub mod config;
 pub mod credentials;
 pub mod exports;
