@@ -30,7 +30,11 @@ const MAX_ORDER: i64 = 999;
 /// Makes a Decimal value: rounded to 34 digits; Undefined outside AWS's range; under
 /// 2016-03-23 (and beta) a whole number becomes an Int.
 pub(crate) fn decimal(d: BigDecimal, version: SqlVersion) -> Val {
-    let d = d.with_prec(PRECISION);
+    let d = if d.digits() > PRECISION {
+        d.with_prec(PRECISION)
+    } else {
+        d
+    };
     if d.is_zero_value() {
         return number_or_int(d, version);
     }
