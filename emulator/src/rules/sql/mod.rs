@@ -18,6 +18,8 @@ mod value;
 #[cfg(test)]
 mod eval_tests;
 #[cfg(test)]
+mod function_tests;
+#[cfg(test)]
 mod fuzz;
 #[cfg(test)]
 mod parser_tests;
