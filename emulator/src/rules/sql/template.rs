@@ -59,8 +59,9 @@ fn closing_brace(text: &str, from: usize) -> Option<usize> {
     None
 }
 
-/// Renders the parts for one message; an expression is converted to text, and
-/// Undefined (or Null) renders as empty text.
+/// Renders the parts for one message; an expression is converted to text (strings
+/// unquoted, arrays and objects as JSON). CHOICE: AWS does not document the Undefined
+/// case; Undefined (and Null, whose text conversion is Undefined) renders as empty text.
 pub(crate) fn render(parts: &[Part], msg: &MessageContext<'_>, version: SqlVersion) -> String {
     let row = payload_row(msg.payload, version);
     let ctx = Ctx { msg, version };
