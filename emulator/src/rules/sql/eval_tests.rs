@@ -276,3 +276,24 @@ fn non_json_payloads() {
     let out = run("SELECT * FROM 't'", V1, br#"{"a":1}"#).expect("runs");
     assert_eq!(out, Some(Outcome::Json(json!({"a": 1}))));
 }
+
+/// Numbers at the edges of AWS's Decimal range stay cheap and never panic.
+#[test]
+fn extreme_numbers() {
+    let cases: &[(&str, &str)] = &[
+        ("'1e999999999' - 1", ""),
+        ("floor('1e999999999')", ""),
+        ("cast('-1e999999999' AS Int)", ""),
+        ("1e999 * 10", ""),
+        ("1e-999 / 10", ""),
+        ("1e999 % 1e-999", "0.0"),
+        ("1 / 3 * 3", "0"),
+        ("1.0 / 3", "0.3333333333333333"),
+    ];
+    for (expr, expected) in cases {
+        assert_eq!(value(expr, V1, PAYLOAD), *expected, "{expr}");
+    }
+    // Inside AWS's range but beyond a JSON double: an evaluation error, not a wrong number.
+    let err = run("SELECT VALUE 1e300 * 1e300 FROM 't'", V1, b"{}").expect_err("too big");
+    assert!(err.message.contains("beyond the range"), "{}", err.message);
+}
