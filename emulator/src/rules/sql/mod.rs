@@ -13,6 +13,7 @@ mod lexer;
 mod ops;
 mod parser;
 mod template;
+mod terms;
 mod value;
 
 #[cfg(test)]

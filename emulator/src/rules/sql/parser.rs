@@ -2,13 +2,12 @@
 //! precedence, version-gated syntax, and `SqlParseException` messages that say what was
 //! expected and where (`... at line:column`).
 
-use super::ast::{BinOp, CastType, Expr, Item, Query, Select, Source};
-use super::functions::{self, Func};
+use super::ast::{BinOp, Expr, Item, Query, Select, Source};
 use super::lexer::{error_at, lex, Tok, Token};
 use super::value::{parse_number, Val};
 use super::{SqlParseError, SqlVersion};
 
-type Result<T> = std::result::Result<T, SqlParseError>;
+pub(crate) type Result<T> = std::result::Result<T, SqlParseError>;
 
 /// Parentheses, nested queries and literals deeper than this are refused rather than
 /// risking the stack.
@@ -22,11 +21,11 @@ const RESERVED: [&str; 14] = [
 ];
 
 pub(crate) struct Parser<'a> {
-    text: &'a str,
+    pub(crate) text: &'a str,
     tokens: Vec<Token>,
     pos: usize,
     pub(crate) version: SqlVersion,
-    depth: usize,
+    pub(crate) depth: usize,
 }
 
 /// Parses a whole rule statement.
@@ -130,7 +129,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn enter(&mut self) -> Result<()> {
+    pub(crate) fn enter(&mut self) -> Result<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(self.error("Expression nested too deeply".to_string()));
@@ -151,7 +150,7 @@ impl<'a> Parser<'a> {
 
     /// `SELECT list [FROM source] [WHERE expr]`; `top` for the statement itself, whose
     /// FROM is a quoted topic filter (a nested query's FROM is an expression).
-    fn query(&mut self, top: bool) -> Result<Query> {
+    pub(crate) fn query(&mut self, top: bool) -> Result<Query> {
         if !self.eat_kw("SELECT") {
             return self.fail("SELECT");
         }
@@ -330,144 +329,6 @@ impl<'a> Parser<'a> {
         let name = self.ident("an expression")?;
         Ok(Expr::Name(name))
     }
-
-    fn parenthesized(&mut self) -> Result<Expr> {
-        self.next();
-        self.enter()?;
-        let inner = if self.peek().is_kw("SELECT") {
-            self.require_v2("Nested queries")?;
-            self.query(false).map(|q| Expr::Query(Box::new(q)))
-        } else {
-            self.expr()
-        };
-        self.depth -= 1;
-        let inner = inner?;
-        self.expect_sym(")")?;
-        Ok(inner)
-    }
-
-    fn case(&mut self) -> Result<Expr> {
-        self.next();
-        let subject = Box::new(self.expr()?);
-        let mut arms = Vec::new();
-        while self.eat_kw("WHEN") {
-            let test = self.expr()?;
-            if !self.eat_kw("THEN") {
-                return self.fail("THEN");
-            }
-            arms.push((test, self.expr()?));
-        }
-        if arms.is_empty() {
-            return self.fail("WHEN");
-        }
-        let otherwise = if self.eat_kw("ELSE") {
-            Some(Box::new(self.expr()?))
-        } else {
-            None
-        };
-        if !self.eat_kw("END") {
-            return self.fail("WHEN, ELSE or END");
-        }
-        Ok(Expr::Case {
-            subject,
-            arms,
-            otherwise,
-        })
-    }
-
-    fn cast(&mut self) -> Result<Expr> {
-        self.next();
-        self.expect_sym("(")?;
-        let value = self.expr()?;
-        if !self.eat_kw("AS") {
-            return self.fail("AS");
-        }
-        let at = self.at();
-        let name = self.ident("a type")?;
-        let to = cast_type(&name, self.version).map_err(|m| error_at(self.text, at, m))?;
-        self.expect_sym(")")?;
-        Ok(Expr::Cast(Box::new(value), to))
-    }
-
-    fn call(&mut self, name: &str) -> Result<Expr> {
-        let at = self.at();
-        let func = functions::lookup(name, self.version).map_err(|m| error_at(self.text, at, m))?;
-        self.next();
-        self.next();
-        let mut args = Vec::new();
-        if !self.eat_sym(")") {
-            loop {
-                args.push(self.argument()?);
-                if self.eat_sym(")") {
-                    break;
-                }
-                self.expect_sym(",")?;
-            }
-        }
-        check_encoding(func, &args).map_err(|m| error_at(self.text, at, m))?;
-        Ok(Expr::Call {
-            func,
-            name: name.to_string(),
-            args,
-        })
-    }
-
-    /// A function argument: an expression, or `*` for the whole payload.
-    fn argument(&mut self) -> Result<Expr> {
-        if matches!(self.peek(), Tok::Sym("*"))
-            && matches!(self.peek_at(1), Tok::Sym(",") | Tok::Sym(")"))
-        {
-            self.next();
-            return Ok(Expr::Star);
-        }
-        self.expr()
-    }
-
-    fn object_literal(&mut self) -> Result<Expr> {
-        self.require_v2("Object literals")?;
-        self.next();
-        self.enter()?;
-        let fields = self.object_fields();
-        self.depth -= 1;
-        Ok(Expr::Object(fields?))
-    }
-
-    fn object_fields(&mut self) -> Result<Vec<(String, Expr)>> {
-        let mut fields = Vec::new();
-        if self.eat_sym("}") {
-            return Ok(fields);
-        }
-        loop {
-            // CHOICE: keys are string literals (JSON syntax); a bare identifier is accepted too.
-            let key = match self.peek().clone() {
-                Tok::Str(s) | Tok::Ident(s) => s,
-                _ => return self.fail("an object key"),
-            };
-            self.next();
-            self.expect_sym(":")?;
-            fields.push((key, self.expr()?));
-            if self.eat_sym("}") {
-                return Ok(fields);
-            }
-            self.expect_sym(",")?;
-        }
-    }
-
-    fn array_literal(&mut self) -> Result<Expr> {
-        self.require_v2("Array literals")?;
-        self.next();
-        let mut items = Vec::new();
-        if self.eat_sym("]") {
-            return Ok(Expr::Array(items));
-        }
-        loop {
-            items.push(self.expr()?);
-            if self.eat_sym("]") {
-                return Ok(Expr::Array(items));
-            }
-            self.expect_sym(",")?;
-        }
-    }
 }
 
 fn is_reserved(word: &str) -> bool {
@@ -503,33 +364,6 @@ fn infix(tok: &Tok) -> Option<(BinOp, u8)> {
         Tok::Sym("%") => (BinOp::Rem, 5),
         _ => return None,
     })
-}
-
-fn cast_type(name: &str, version: SqlVersion) -> std::result::Result<CastType, String> {
-    let to = match name.to_ascii_lowercase().as_str() {
-        "string" | "nvarchar" | "text" | "ntext" | "varchar" => return Ok(CastType::String),
-        "int" | "integer" => return Ok(CastType::Int),
-        "double" => return Ok(CastType::Double),
-        "decimal" => CastType::Decimal,
-        "bool" | "boolean" => CastType::Boolean,
-        _ => return Err(format!("Unknown cast type '{name}'")),
-    };
-    if version == SqlVersion::V2015_10_08 {
-        return Err(format!(
-            "cast to {name} requires awsIotSqlVersion 2016-03-23"
-        ));
-    }
-    Ok(to)
-}
-
-/// `encode`'s scheme, when written as a literal, must be one AWS supports.
-fn check_encoding(func: Func, args: &[Expr]) -> std::result::Result<(), String> {
-    match (func, args) {
-        (Func::Encode, [_, Expr::Lit(Val::Str(s))]) if !s.eq_ignore_ascii_case("base64") => Err(
-            format!("Unsupported encoding scheme '{s}' (only 'base64' is supported)"),
-        ),
-        _ => Ok(()),
-    }
 }
 
 /// An MQTT topic filter: `#` only as the whole last level, `+` only as a whole level.
