@@ -91,7 +91,8 @@ pub(crate) fn lex(text: &str, start: usize, end: usize) -> Result<Vec<Token>, Sq
     }
 }
 
-/// `'...'` or `"..."`; a backslash escapes the next character (`\'`, `\"`, `\\`).
+/// `'...'` or `"..."`. CHOICE: AWS documents no escapes; a backslash escapes the next
+/// character (`\'`, `\"`, `\\`).
 fn string_literal(input: &mut &str) -> winnow::Result<String> {
     let quote = one_of(['\'', '"']).parse_next(input)?;
     let mut out = String::new();

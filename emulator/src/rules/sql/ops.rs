@@ -67,7 +67,8 @@ fn add(a: &Val, b: &Val, version: SqlVersion) -> Val {
 }
 
 /// `- * / %`: Int with Int stays Int (division truncates); anything else convertible is
-/// Decimal; division or remainder by zero is Undefined.
+/// Decimal; division or remainder by zero is Undefined. CHOICE: Int is 64-bit, and an
+/// Int result that overflows is computed as a Decimal instead.
 fn arithmetic(op: BinOp, a: &Val, b: &Val, version: SqlVersion) -> Val {
     if let (Val::Int(x), Val::Int(y)) = (a, b) {
         let exact = match op {
@@ -140,7 +141,8 @@ fn cast_decimal(v: &Val) -> Option<BigDecimal> {
     }
 }
 
-/// To Int: a Decimal (or numeric string) is rounded down (towards zero), true is 1.
+/// To Int: a Decimal (or numeric string) is rounded down, true is 1. CHOICE: "rounded
+/// down" is read as Java's RoundingMode.DOWN, towards zero.
 fn cast_int(v: &Val, version: SqlVersion) -> Val {
     match v {
         Val::Int(i) => Val::Int(*i),

@@ -9,8 +9,8 @@ use super::{SqlParseError, SqlVersion};
 
 pub(crate) type Result<T> = std::result::Result<T, SqlParseError>;
 
-/// Parentheses, nested queries and literals deeper than this are refused rather than
-/// risking the stack.
+/// CHOICE: parentheses, nested queries and literals deeper than this are refused rather
+/// than risking the stack.
 /// Chained operators and field accesses count too, since each deepens the tree the
 /// evaluator walks recursively.
 const MAX_DEPTH: usize = 200;
@@ -206,6 +206,8 @@ impl<'a> Parser<'a> {
         Ok(Some(path))
     }
 
+    /// CHOICE: a double-quoted filter is accepted too (AWS accepted one, aws-cdk#12772),
+    /// and a filter that is not a valid MQTT filter is refused.
     fn topic_filter(&mut self) -> Result<String> {
         let Tok::Str(filter) = self.peek().clone() else {
             return self.fail("a topic filter in single quotes");

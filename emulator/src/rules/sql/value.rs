@@ -110,7 +110,8 @@ impl Val {
         }
     }
 
-    /// The JSON form: `None` for Undefined; Undefined members and elements are dropped.
+    /// The JSON form: `None` for Undefined; Undefined members are dropped (documented),
+    /// and CHOICE: so are Undefined array elements.
     pub(crate) fn to_json(&self) -> Result<Option<Value>, EvalError> {
         Ok(Some(match self {
             Val::Undefined => return Ok(None),
@@ -176,7 +177,7 @@ impl Val {
     }
 
     /// AWS's "to Int" conversion: a Decimal is rounded to the nearest Int, a numeric
-    /// string truncated.
+    /// string truncated. CHOICE: halves round away from zero.
     pub(crate) fn to_int(&self) -> Option<i64> {
         match self {
             Val::Int(i) => Some(*i),
