@@ -297,3 +297,17 @@ fn extreme_numbers() {
     let err = run("SELECT VALUE 1e300 * 1e300 FROM 't'", V1, b"{}").expect_err("too big");
     assert!(err.message.contains("beyond the range"), "{}", err.message);
 }
+
+/// The users' JITR rule (2015-10-08, a double-quoted literal) over AWS's registered event.
+#[test]
+fn jitr_rule() {
+    let sql = "SELECT * FROM '$aws/events/certificates/registered/abc' \
+               WHERE certificateStatus = \"PENDING_ACTIVATION\"";
+    let event = r#"{"certificateId":"c1","caCertificateId":"abc","timestamp":1719940994,
+        "certificateStatus":"PENDING_ACTIVATION","awsAccountId":"123456789012",
+        "certificateRegistrationTimestamp":null}"#;
+    let expected: serde_json::Value = serde_json::from_str(event).expect("json");
+    assert_eq!(output(sql, V1, event), Some(expected));
+    let active = event.replace("PENDING_ACTIVATION", "ACTIVE");
+    assert_eq!(output(sql, V1, &active), None);
+}
