@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::basis::{Change, Clock, Entropy, Store};
+use crate::cloudformation::CloudFormation;
 use crate::config::Config;
 use crate::pki::{KeySource, Pki, PoolConfig, RootCa};
 use crate::provisioning::HookBindings;
@@ -122,8 +123,10 @@ pub fn build(config: &Config) -> Result<Emulator, StartError> {
         &config.region,
     )
     .map_err(|e| StartError::Internal(format!("s3 stand-in: {e}")))?;
+    let cloudformation = CloudFormation::new(registry.clone(), pki.clone());
     Ok(Emulator {
         registry,
+        cloudformation,
         s3,
         pki,
         endpoints: Arc::new(identity.endpoints(&config.region)),

@@ -51,6 +51,8 @@ pub struct Emulator {
     pub root_ca_path: Arc<PathBuf>,
     /// Local stand-ins for pre-provisioning hook Lambdas.
     pub hooks: Arc<HookBindings>,
+    /// CloudFormation: stacks made of the registry's resources.
+    pub cloudformation: crate::cloudformation::CloudFormation,
     /// The S3 stand-in (one for the account, as S3's namespace is).
     pub s3: crate::s3::S3,
     /// The broker side of iot-data (Publish, DeleteConnection), installed at startup.

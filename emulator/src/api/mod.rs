@@ -37,7 +37,11 @@ pub fn router(emulator: Emulator) -> Router {
         .merge(iot_data::routes())
         .fallback(unknown_operation)
         .with_state(emulator.clone());
-    let query = crate::query::QueryFront::new(emulator.registry.clone());
+    let cfn = crate::query::CfnFront {
+        engine: emulator.cloudformation.clone(),
+        s3: emulator.s3.clone(),
+    };
+    let query = crate::query::QueryFront::new(emulator.registry.clone(), cfn);
     let s3 = crate::s3_rest::S3Front::new(emulator.s3.clone(), emulator.registry.clone());
     dispatch::by_service(dispatch::Fronts {
         control: control_router(emulator),

@@ -2,18 +2,26 @@
 //! JSON), the SAM transform, parameters, conditions, intrinsic functions and the order
 //! resources are made in. Stacks, change sets and resource providers build on this.
 
+mod changes;
 pub mod conditions;
+mod deploy;
+pub mod engine;
 pub mod error;
 pub mod graph;
 pub mod intrinsic;
 pub mod params;
+mod plan;
+mod providers;
+mod resolver;
 pub mod sam;
+pub mod stack;
 mod sub;
 pub mod template;
 
 #[cfg(test)]
 mod intrinsic_tests;
 
+pub use engine::{CloudFormation, StackRequest};
 pub use error::{CfnError, CfnResult};
 pub use template::{ResourceDecl, Template};
 

@@ -17,6 +17,12 @@ pub enum QueryError {
     /// An operation, or a whole service, the emulator does not have.
     #[error("iot-emulator does not implement {service} {action}")]
     NotImplemented { service: String, action: String },
+    /// CloudFormation's own errors.
+    #[error("{0}")]
+    Cfn(#[from] crate::cloudformation::CfnError),
+    /// The service failed under us.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl QueryError {
@@ -32,6 +38,12 @@ impl QueryError {
             QueryError::NotImplemented { .. } => {
                 (StatusCode::NOT_IMPLEMENTED, "Receiver", "NotImplemented")
             }
+            QueryError::Cfn(e) => cfn_parts(e),
+            QueryError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Receiver",
+                "InternalFailure",
+            ),
         }
     }
 
@@ -64,4 +76,23 @@ pub(super) fn xml_response(status: StatusCode, body: Vec<u8>, request_id: &str) 
         headers.insert("x-amzn-RequestId", id);
     }
     response
+}
+
+/// CloudFormation's codes: ValidationError for most things, as CloudFormation answers.
+fn cfn_parts(e: &crate::cloudformation::CfnError) -> (StatusCode, &'static str, &'static str) {
+    use crate::cloudformation::CfnError as E;
+    match e {
+        E::ValidationError(_) => (StatusCode::BAD_REQUEST, "Sender", "ValidationError"),
+        E::InsufficientCapabilities(_) => (
+            StatusCode::BAD_REQUEST,
+            "Sender",
+            "InsufficientCapabilitiesException",
+        ),
+        E::AlreadyExists(_) => (StatusCode::BAD_REQUEST, "Sender", "AlreadyExistsException"),
+        E::ChangeSetNotFound(_) => (StatusCode::NOT_FOUND, "Sender", "ChangeSetNotFound"),
+        E::InvalidChangeSetStatus(_) => {
+            (StatusCode::BAD_REQUEST, "Sender", "InvalidChangeSetStatus")
+        }
+        E::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, "Receiver", "NotImplemented"),
+    }
 }

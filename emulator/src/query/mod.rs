@@ -4,11 +4,13 @@
 //! (CloudFormation, IAM, SNS, EC2…) gets a `NotImplemented` error in the query shape,
 //! until a front end for that service takes its place in [`QueryFront::dispatch`].
 
+mod cloudformation;
 mod error;
 mod form;
 mod sts;
 pub mod xml;
 
+pub use cloudformation::CfnFront;
 pub use error::QueryError;
 pub use form::{looks_like_query, QueryRequest};
 
@@ -33,16 +35,18 @@ pub struct Reply {
 #[derive(Clone, Debug)]
 pub struct QueryFront {
     sts: Arc<Sts>,
+    cfn: CfnFront,
     /// Only for request ids, drawn like every other id so a seeded run repeats them.
     registry: Registry,
 }
 
 impl QueryFront {
-    pub fn new(registry: Registry) -> Self {
+    pub fn new(registry: Registry, cfn: CfnFront) -> Self {
         let account = registry.account();
         let sts = Sts::new(&account.account_id, &account.region);
         QueryFront {
             sts: Arc::new(sts),
+            cfn,
             registry,
         }
     }
@@ -51,6 +55,13 @@ impl QueryFront {
     pub async fn handle(&self, service: &str, request: Request) -> Response {
         let request_id = self.registry.entropy().uuid("query-request-id");
         let reply = match form::read(request).await {
+            // CloudFormation runs a whole stack before it replies, off the async workers.
+            Ok(query) if service == "cloudformation" => {
+                let cfn = self.cfn.clone();
+                tokio::task::spawn_blocking(move || cloudformation::dispatch(&cfn, &query))
+                    .await
+                    .unwrap_or_else(|e| Err(QueryError::Internal(e.to_string())))
+            }
             Ok(query) => self.dispatch(service, &query),
             Err(e) => Err(e),
         };
@@ -79,6 +90,7 @@ impl QueryFront {
 fn namespace(service: &str) -> Option<&'static str> {
     match service {
         "sts" => Some(sts::NAMESPACE),
+        "cloudformation" => Some(cloudformation::NAMESPACE),
         _ => None,
     }
 }

@@ -10,6 +10,8 @@ pub enum Node {
     Text(&'static str, String),
     Group(&'static str, Vec<Node>),
     List(&'static str, Vec<Vec<Node>>),
+    /// A list of scalars: `<name><member>v</member>…</name>`.
+    Values(&'static str, Vec<String>),
 }
 
 /// What an error reply says.
@@ -34,6 +36,15 @@ fn write_nodes(w: &mut Out, nodes: &[Node]) -> std::io::Result<()> {
             Node::Group(name, children) => {
                 w.create_element(*name)
                     .write_inner_content(|w| write_nodes(w, children))?;
+            }
+            Node::Values(name, values) => {
+                w.create_element(*name).write_inner_content(|w| {
+                    for value in values {
+                        w.create_element("member")
+                            .write_text_content(BytesText::new(value))?;
+                    }
+                    Ok(())
+                })?;
             }
             Node::List(name, members) => {
                 w.create_element(*name).write_inner_content(|w| {

@@ -19,6 +19,7 @@ pub mod policy;
 pub mod retained;
 pub mod role_alias;
 pub mod session;
+pub mod stack_record;
 pub mod table;
 pub mod template;
 pub mod thing;
@@ -67,6 +68,8 @@ pub struct Inner {
     pub sessions: Table<session::StoredSession>,
     /// Their queued QoS 1 messages, keyed `"<clientId>\n<seq>"`.
     pub session_messages: Table<session::StoredMessage>,
+    /// CloudFormation stacks, keyed by stack id (documents the engine shapes).
+    pub stacks: Table<serde_json::Value>,
     /// Small singletons (registration code, endpoint prefixes, entropy counters, the CA).
     pub meta: Table<serde_json::Value>,
 }
@@ -88,6 +91,7 @@ impl Inner {
             retained: Table::new("retained"),
             sessions: Table::new("sessions"),
             session_messages: Table::new("session_messages"),
+            stacks: Table::new("stacks"),
             meta: Table::new("meta"),
         }
     }
@@ -108,6 +112,7 @@ impl Inner {
             "retained" => &mut self.retained,
             "sessions" => &mut self.sessions,
             "session_messages" => &mut self.session_messages,
+            "stacks" => &mut self.stacks,
             "meta" => &mut self.meta,
             _ => return None,
         })

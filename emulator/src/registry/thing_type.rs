@@ -193,6 +193,31 @@ impl Registry {
     }
 
     /// DeleteThingType: only five minutes after deprecation, and only when unused.
+    /// Deprecates and deletes a thing type at once, without the five-minute wait
+    /// (CloudFormation's stack deletion: AWS's handler waits the five minutes out; the
+    /// emulator does not make a stack deletion take that long). Things still using the
+    /// type block it, as they block DeleteThingType.
+    pub fn purge_thing_type(&self, name: &str) -> IotResult<()> {
+        validate::thing_name("thingTypeName", name)?;
+        self.write(|inner, tx| {
+            inner
+                .thing_types
+                .get(name)
+                .ok_or_else(|| type_not_found(name))?;
+            let used = inner
+                .things
+                .values()
+                .any(|th| th.thing_type_name.as_deref() == Some(name));
+            if used {
+                return Err(IotError::invalid(format!(
+                    "Cannot delete thing type {name}: things are still associated with it"
+                )));
+            }
+            inner.thing_types.remove(tx, name);
+            Ok(())
+        })
+    }
+
     pub fn delete_thing_type(&self, name: &str) -> IotResult<()> {
         validate::thing_name("thingTypeName", name)?;
         let now = self.clock().now_ms();
