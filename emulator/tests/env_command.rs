@@ -31,9 +31,9 @@ const LACKING: &[(&str, &str)] = &[
          operation: iot-emulator does not implement lambda GET /2015-03-31/functions",
     ),
     (
-        "cloudformation describe-stacks --stack-name s",
-        "An error occurred (NotImplemented) when calling the DescribeStacks operation: \
-         iot-emulator does not implement cloudformation DescribeStacks",
+        "cloudformation list-stack-sets",
+        "An error occurred (NotImplemented) when calling the ListStackSets operation: \
+         iot-emulator does not implement cloudformation ListStackSets",
     ),
 ];
 

@@ -82,11 +82,11 @@ print(f"ok get_caller_identity -> {me['Arn']}")
 lacking = [
     ("sts", "get_session_token", {}, "NotImplemented", "sts GetSessionToken"),
     ("sns", "list_topics", {}, "NotImplemented", "sns ListTopics"),
-    ("cloudformation", "describe_stacks", {}, "NotImplemented", "cloudformation DescribeStacks"),
+    ("cloudformation", "list_stack_sets", {}, "NotImplemented", "cloudformation ListStackSets"),
     ("iam", "list_roles", {}, "NotImplemented", "iam ListRoles"),
     ("ec2", "describe_instances", {}, "NotImplemented", "ec2 DescribeInstances"),
     ("s3", "get_bucket_versioning", {"Bucket": "things"}, "NotImplemented", "s3 GET ?versioning"),
-    ("s3", "create_multipart_upload", {"Bucket": "things", "Key": "k"}, "NotImplemented", "s3 POST ?uploads"),
+    ("s3", "get_object_tagging", {"Bucket": "things", "Key": "k"}, "NotImplemented", "s3 GET ?tagging"),
     ("logs", "describe_log_groups", {}, "NotImplementedException", "logs DescribeLogGroups"),
     ("dynamodb", "list_tables", {}, "NotImplementedException", "dynamodb ListTables"),
     ("lambda", "list_functions", {}, "NotImplementedException", "lambda GET /2015-03-31/functions"),
