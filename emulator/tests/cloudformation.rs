@@ -4,24 +4,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use common::{CliResult, TestEmulator};
 use serde_json::Value;
-
-/// `aws <args>` in `dir`, reaching the emulator through `AWS_ENDPOINT_URL`.
-fn aws(url: &str, dir: &Path, args: &[&str]) -> CliResult {
-    let mut cmd = Command::new(common::venv().join("bin/aws"));
-    common::aws_env(&mut cmd);
-    cmd.env("AWS_ENDPOINT_URL", url).current_dir(dir).args(args);
-    let out = cmd.output().expect("run the aws CLI");
-    CliResult {
-        success: out.status.success(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 /// A CLI session against one emulator, off the async runtime.
 struct Cli {
@@ -31,14 +17,7 @@ struct Cli {
 
 impl Cli {
     async fn run(&self, args: &[&str]) -> CliResult {
-        let (url, dir) = (self.url.clone(), self.dir.clone());
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        tokio::task::spawn_blocking(move || {
-            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-            aws(&url, &dir, &refs)
-        })
-        .await
-        .expect("aws task")
+        common::aws_at_async(&self.url, &self.dir, args).await
     }
 
     async fn ok(&self, args: &[&str]) -> CliResult {

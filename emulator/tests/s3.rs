@@ -4,39 +4,20 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::TestEmulator;
 use iot_emulator::Config;
 use serde_json::Value;
 
-/// Runs the aws CLI (`aws <args>`) as a user of `iot-emulator env` does: the endpoint
-/// comes from `AWS_ENDPOINT_URL`, not `--endpoint-url`.
-fn aws(api_url: &str, dir: &Path, args: &[&str]) -> String {
-    let mut cmd = Command::new(common::venv().join("bin/aws"));
-    common::aws_env(&mut cmd);
-    cmd.env("AWS_ENDPOINT_URL", api_url)
-        .current_dir(dir)
-        .args(args);
-    let out = cmd.output().expect("run the aws CLI");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "aws {args:?} failed\nstdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
+/// `aws <args>` through `AWS_ENDPOINT_URL`; its stdout, or a panic with both streams.
 async fn aws_async(api_url: &str, dir: &Path, args: &[&str]) -> String {
-    let (url, dir) = (api_url.to_string(), dir.to_path_buf());
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        aws(&url, &dir, &refs)
-    })
-    .await
-    .expect("aws task")
+    let out = common::aws_at_async(api_url, dir, args).await;
+    assert!(
+        out.success,
+        "aws {args:?} failed\nstdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
+    out.stdout
 }
 
 #[tokio::test(flavor = "multi_thread")]

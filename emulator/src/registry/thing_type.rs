@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{validate, Inner, IotError, IotResult, Registry};
+use super::{validate, Inner, IotError, IotResult, Registry, Tx};
 
 /// A thing type, keyed by name.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -204,17 +204,7 @@ impl Registry {
                 .thing_types
                 .get(name)
                 .ok_or_else(|| type_not_found(name))?;
-            let used = inner
-                .things
-                .values()
-                .any(|th| th.thing_type_name.as_deref() == Some(name));
-            if used {
-                return Err(IotError::invalid(format!(
-                    "Cannot delete thing type {name}: things are still associated with it"
-                )));
-            }
-            inner.thing_types.remove(tx, name);
-            Ok(())
+            remove_unused(inner, tx, name)
         })
     }
 
@@ -236,19 +226,24 @@ impl Registry {
                     "Thing type {name} can be deleted only five minutes after it was deprecated"
                 )));
             }
-            let used = inner
-                .things
-                .values()
-                .any(|th| th.thing_type_name.as_deref() == Some(name));
-            if used {
-                return Err(IotError::invalid(format!(
-                    "Cannot delete thing type {name}: things are still associated with it"
-                )));
-            }
-            inner.thing_types.remove(tx, name);
-            Ok(())
+            remove_unused(inner, tx, name)
         })
     }
+}
+
+/// Removes the thing type `name`, unless things still use it.
+fn remove_unused(inner: &mut Inner, tx: &mut Tx, name: &str) -> IotResult<()> {
+    let used = inner
+        .things
+        .values()
+        .any(|th| th.thing_type_name.as_deref() == Some(name));
+    if used {
+        return Err(IotError::invalid(format!(
+            "Cannot delete thing type {name}: things are still associated with it"
+        )));
+    }
+    inner.thing_types.remove(tx, name);
+    Ok(())
 }
 
 #[cfg(test)]

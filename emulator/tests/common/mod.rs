@@ -215,6 +215,27 @@ fn run_aws(url: &str, args: &[String]) -> CliResult {
     into_result(cmd.output().expect("run the aws CLI"))
 }
 
+/// Runs `aws <args>` in `dir` as a user of `iot-emulator env` does: every service reaches
+/// the emulator at `url` through `AWS_ENDPOINT_URL`, not `--endpoint-url`.
+pub fn aws_at(url: &str, dir: &std::path::Path, args: &[&str]) -> CliResult {
+    let mut cmd = Command::new(venv().join("bin/aws"));
+    aws_env(&mut cmd);
+    cmd.env("AWS_ENDPOINT_URL", url).current_dir(dir).args(args);
+    into_result(cmd.output().expect("run the aws CLI"))
+}
+
+/// [`aws_at`] off the async runtime.
+pub async fn aws_at_async(url: &str, dir: &std::path::Path, args: &[&str]) -> CliResult {
+    let (url, dir) = (url.to_string(), dir.to_path_buf());
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        aws_at(&url, &dir, &refs)
+    })
+    .await
+    .expect("aws task")
+}
+
 /// Runs a Python script from `tests/py` with the venv's interpreter.
 pub fn run_python(script: &str, args: &[&str]) -> CliResult {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
