@@ -23,6 +23,8 @@ pub mod config;
 pub mod credentials;
 pub mod exports;
 pub mod identity;
+pub mod lambda;
+pub mod logs;
 pub mod mqtt;
 pub mod net;
 pub mod pki;
