@@ -53,6 +53,10 @@ pub struct Emulator {
     pub hooks: Arc<HookBindings>,
     /// The broker side of iot-data (Publish, DeleteConnection), installed at startup.
     pub data_plane: DataPlaneSlot,
+    /// Local Lambda functions and their runtime.
+    pub lambda: crate::lambda::Lambda,
+    /// The CloudWatch Logs subset Lambda (and the rules engine) write to.
+    pub logs: crate::logs::Logs,
 }
 
 /// A message published over HTTP (iot-data Publish), with its MQTT 5 properties.

@@ -1,8 +1,10 @@
 """iot-emulator's Lambda runtime for Python: runs one invocation of one handler.
 
-argv: RESULT_PATH REQUEST_ID DEADLINE_MS FUNCTION_ARN [LAYER_DIR...]
-The event arrives on stdin. stdout and stderr are the function's log. The outcome goes
-to RESULT_PATH: a first line `ok` or `error`, then the JSON document.
+argv: RESULT_PATH REQUEST_ID TIMEOUT_MS FUNCTION_ARN [LAYER_DIR...]
+The event arrives on stdin. stdout and stderr are the function's log. Once the handler
+is loaded the runtime prints `iot-emulator:handler-loaded:<request id>` (the emulator
+starts the timeout then, and keeps the line out of the log). The outcome goes to
+RESULT_PATH: a first line `ok` or `error`, then the JSON document.
 """
 
 import importlib
@@ -93,15 +95,16 @@ def failure(exc, request_id):
 
 
 def main():
-    result_path, request_id, deadline_ms, function_arn = sys.argv[1:5]
+    result_path, request_id, timeout_ms, function_arn = sys.argv[1:5]
     layers = sys.argv[5:]
     sys.argv = [sys.argv[0]]
     task_root = os.environ["LAMBDA_TASK_ROOT"]
     sys.path[0:1] = [task_root] + layers
     setup_logging(request_id)
     event = json.loads(sys.stdin.read() or "{}")
-    context = LambdaContext(request_id, int(deadline_ms), function_arn)
     handler, err = load_handler(os.environ["_HANDLER"], request_id)
+    print("iot-emulator:handler-loaded:" + request_id, flush=True)
+    context = LambdaContext(request_id, time.time() * 1000 + int(timeout_ms), function_arn)
     if err is None:
         try:
             result = handler(event, context)

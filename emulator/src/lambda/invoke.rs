@@ -2,14 +2,14 @@
 //! and DryRun; each invocation is one process, bounded by a semaphore, and writes
 //! START / its output / END / REPORT to `/aws/lambda/<name>` as Lambda does.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use base64::Engine;
 use serde_json::json;
 
 use super::error::{LambdaError, LambdaResult};
 use super::function::FunctionRecord;
-use super::process::{self, Exit, Lines};
+use super::process::{self, Exit, Ran};
 use super::runtime::{self, EnvContext};
 use super::{bootstrap_path, Lambda};
 use crate::logs::InputEvent;
@@ -144,10 +144,9 @@ impl Lambda {
         let timeout = cap.map_or(timeout, |c| c.min(timeout));
         let spec = self.spec(&record, &stream, &request_id, payload, timeout)?;
         let start_ms = self.inner.clock.now_ms();
-        let started = Instant::now();
-        let (exit, lines) = process::run(spec, &self.inner.clock).await;
-        let elapsed = started.elapsed();
+        let ran = process::run(spec, &self.inner.clock).await;
         drop(permit);
+        let exit = ran.exit.clone();
         if let Exit::NotStarted(cause) = &exit {
             tracing::warn!(function = %record.name, %cause, "Lambda runtime could not start");
             return Err(LambdaError::InvalidRuntime(format!(
@@ -156,19 +155,10 @@ impl Lambda {
             )));
         }
         let (payload, failed) = outcome(&exit, &request_id, timeout);
-        let log = self.write_log(
-            &record,
-            &stream,
-            &request_id,
-            start_ms,
-            lines,
-            &exit,
-            elapsed,
-            timeout,
-        );
+        let duration_ms = ran.duration.as_millis() as u64;
+        let log = self.write_log(&record, &stream, &request_id, start_ms, ran, timeout);
         tracing::info!(
-            function = %record.name, %request_id,
-            duration_ms = elapsed.as_millis() as u64,
+            function = %record.name, %request_id, duration_ms,
             outcome = exit_name(&exit),
             "Lambda invocation"
         );
@@ -202,10 +192,6 @@ impl Lambda {
                 endpoint,
             },
         );
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis());
-        let deadline_ms = now_ms + timeout.as_millis();
         let result_path = self.inner.store.root().join(format!("result-{request_id}"));
         let mut args = vec![
             "-u".to_string(),
@@ -214,7 +200,7 @@ impl Lambda {
                 .to_string(),
             result_path.display().to_string(),
             request_id.to_string(),
-            deadline_ms.to_string(),
+            timeout.as_millis().to_string(),
             record.arn.clone(),
         ];
         args.extend(launch.layer_paths.iter().map(|p| p.display().to_string()));
@@ -230,27 +216,26 @@ impl Lambda {
             },
             timeout,
             result_path,
+            init_marker: format!("iot-emulator:handler-loaded:{request_id}"),
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn write_log(
         &self,
         record: &FunctionRecord,
         stream: &str,
         request_id: &str,
         start_ms: i64,
-        lines: Lines,
-        exit: &Exit,
-        elapsed: Duration,
+        ran: Ran,
         timeout: Duration,
     ) -> String {
         let end_ms = self.inner.clock.now_ms().max(start_ms);
+        let exit = &ran.exit;
         let mut events = vec![(
             start_ms,
             format!("START RequestId: {request_id} Version: $LATEST"),
         )];
-        events.extend(lines);
+        events.extend(ran.lines.clone());
         match exit {
             Exit::TimedOut => events.push((
                 end_ms,
@@ -270,7 +255,10 @@ impl Lambda {
             Exit::Finished { .. } | Exit::NotStarted(_) => {}
         }
         events.push((end_ms, format!("END RequestId: {request_id}")));
-        events.push((end_ms, report(request_id, record, elapsed, exit)));
+        events.push((
+            end_ms,
+            report(request_id, record, ran.duration, ran.init, exit),
+        ));
         let log: String = events.iter().map(|(_, m)| format!("{m}\n")).collect();
         let input = events
             .into_iter()
@@ -318,13 +306,23 @@ fn exit_name(exit: &Exit) -> &'static str {
 }
 
 /// Lambda's REPORT line (without `Max Memory Used`, which the emulator does not measure).
-fn report(request_id: &str, record: &FunctionRecord, elapsed: Duration, exit: &Exit) -> String {
-    let ms = elapsed.as_secs_f64() * 1000.0;
+fn report(
+    request_id: &str,
+    record: &FunctionRecord,
+    duration: Duration,
+    init: Option<Duration>,
+    exit: &Exit,
+) -> String {
+    let ms = duration.as_secs_f64() * 1000.0;
     let mut line = format!(
         "REPORT RequestId: {request_id}\tDuration: {ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB",
         ms.ceil() as u64,
         record.memory_size
     );
+    if let Some(init) = init {
+        let init_ms = init.as_secs_f64() * 1000.0;
+        line.push_str(&format!("\tInit Duration: {init_ms:.2} ms"));
+    }
     match exit {
         Exit::TimedOut => line.push_str("\tStatus: timeout"),
         Exit::Exited(_) => line.push_str("\tStatus: error\tError Type: Runtime.ExitError"),

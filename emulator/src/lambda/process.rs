@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
@@ -23,6 +23,8 @@ pub struct Spec {
     pub timeout: Duration,
     /// Where the runtime writes the outcome.
     pub result_path: PathBuf,
+    /// The line the runtime prints once the handler is loaded (not part of the log).
+    pub init_marker: String,
 }
 
 /// How it ended.
@@ -41,19 +43,45 @@ pub enum Exit {
 /// The log lines, each with the clock's millisecond when it was read.
 pub type Lines = Vec<(i64, String)>;
 
+/// What the process did.
+#[derive(Debug, Clone)]
+pub struct Ran {
+    pub exit: Exit,
+    pub lines: Lines,
+    /// How long the runtime took to load the handler, if it got that far.
+    pub init: Option<Duration>,
+    /// How long the handler ran (after init).
+    pub duration: Duration,
+}
+
+/// Lambda gives a function's initialisation 10 s, apart from its timeout.
+pub const INIT_LIMIT: Duration = Duration::from_secs(10);
+
 /// Lines still arriving this long after the process ended (a grandchild holding the pipe)
 /// are not waited for.
 const DRAIN_GRACE: Duration = Duration::from_secs(1);
 
+enum Msg {
+    Line(i64, String),
+    /// The runtime printed `spec.init_marker`: the handler is about to run.
+    Ready,
+}
+
 /// Runs `spec`; returns how it ended and what it logged.
-pub async fn run(spec: Spec, clock: &Clock) -> (Exit, Lines) {
+pub async fn run(spec: Spec, clock: &Clock) -> Ran {
+    let not_started = |cause: String| Ran {
+        exit: Exit::NotStarted(cause),
+        lines: Vec::new(),
+        init: None,
+        duration: Duration::ZERO,
+    };
     let (reader, writer) = match std::io::pipe() {
         Ok(pair) => pair,
-        Err(e) => return (Exit::NotStarted(e.to_string()), Vec::new()),
+        Err(e) => return not_started(e.to_string()),
     };
     let stderr = match writer.try_clone() {
         Ok(w) => w,
-        Err(e) => return (Exit::NotStarted(e.to_string()), Vec::new()),
+        Err(e) => return not_started(e.to_string()),
     };
     let mut command = tokio::process::Command::new(&spec.program);
     command
@@ -65,58 +93,93 @@ pub async fn run(spec: Spec, clock: &Clock) -> (Exit, Lines) {
         .stdout(writer)
         .stderr(stderr)
         .kill_on_drop(true);
+    let started = Instant::now();
     let spawned = command.spawn();
     // The parent's copies of the pipe's write end must go, or the reader never ends.
     drop(command);
     let mut child = match spawned {
         Ok(child) => child,
-        Err(e) => {
-            return (
-                Exit::NotStarted(format!("{}: {e}", spec.program)),
-                Vec::new(),
-            )
-        }
+        Err(e) => return not_started(format!("{}: {e}", spec.program)),
     };
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let stamp = clock.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(reader).lines() {
-            let Ok(line) = line else { break };
-            if tx.send((stamp.now_ms(), line)).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = read_lines(reader, clock.clone(), spec.init_marker.clone());
     if let Some(mut stdin) = child.stdin.take() {
         // A handler never reads stdin itself; the runtime reads it whole at start.
         let _ = stdin.write_all(&spec.stdin).await;
     }
+    supervise(child, rx, &spec, started).await
+}
+
+/// Reads the merged output on a thread, line by line.
+fn read_lines(
+    reader: std::io::PipeReader,
+    clock: Clock,
+    marker: String,
+) -> mpsc::UnboundedReceiver<Msg> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(reader).lines() {
+            let Ok(line) = line else { break };
+            let msg = if line == marker {
+                Msg::Ready
+            } else {
+                Msg::Line(clock.now_ms(), line)
+            };
+            if tx.send(msg).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits for the process: at most [`INIT_LIMIT`] to load the handler, then the timeout.
+async fn supervise(
+    mut child: tokio::process::Child,
+    mut rx: mpsc::UnboundedReceiver<Msg>,
+    spec: &Spec,
+    started: Instant,
+) -> Ran {
     let mut lines = Vec::new();
-    let waited = tokio::time::timeout(spec.timeout, async {
-        loop {
-            tokio::select! {
-                status = child.wait() => return status,
-                Some(line) = rx.recv() => lines.push(line),
+    let mut ready: Option<Instant> = None;
+    let mut deadline = started + INIT_LIMIT;
+    let waited = loop {
+        tokio::select! {
+            status = child.wait() => break Some(status),
+            Some(msg) = rx.recv() => match msg {
+                Msg::Line(at, line) => lines.push((at, line)),
+                Msg::Ready => {
+                    let now = Instant::now();
+                    ready = Some(now);
+                    deadline = now + spec.timeout;
+                }
+            },
+            _ = tokio::time::sleep_until(deadline.into()) => break None,
+        }
+    };
+    let ended = Instant::now();
+    let exit = match waited {
+        None => {
+            let _ = child.kill().await;
+            Exit::TimedOut
+        }
+        Some(Err(e)) => Exit::Exited(e.to_string()),
+        Some(Ok(status)) => outcome(spec, status),
+    };
+    let _ = tokio::time::timeout(DRAIN_GRACE, async {
+        while let Some(msg) = rx.recv().await {
+            if let Msg::Line(at, line) = msg {
+                lines.push((at, line));
             }
         }
     })
     .await;
-    let exit = match waited {
-        Err(_) => {
-            let _ = child.kill().await;
-            Exit::TimedOut
-        }
-        Ok(Err(e)) => Exit::Exited(e.to_string()),
-        Ok(Ok(status)) => outcome(&spec, status),
-    };
-    let _ = tokio::time::timeout(DRAIN_GRACE, async {
-        while let Some(line) = rx.recv().await {
-            lines.push(line);
-        }
-    })
-    .await;
     let _ = std::fs::remove_file(&spec.result_path);
-    (exit, lines)
+    Ran {
+        exit,
+        lines,
+        init: ready.map(|r| r - started),
+        duration: ended - ready.unwrap_or(started),
+    }
 }
 
 fn outcome(spec: &Spec, status: std::process::ExitStatus) -> Exit {

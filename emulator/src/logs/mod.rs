@@ -60,6 +60,9 @@ pub struct Event {
     pub timestamp: i64,
     pub message: String,
     pub ingestion_time: i64,
+    /// Unique and stable within the group (FilterLogEvents' `eventId`).
+    #[serde(skip)]
+    pub(crate) seq: u64,
 }
 
 /// What PutLogEvents answers: AWS keeps accepting the batch but names the events it
@@ -98,6 +101,8 @@ struct Stream {
 struct Group {
     created: i64,
     streams: BTreeMap<String, Stream>,
+    /// The next event's `seq`.
+    next_seq: u64,
 }
 
 /// The Logs engine handle (cheap to clone).
@@ -190,7 +195,7 @@ impl Logs {
         let s = g.streams.get_mut(stream).ok_or_else(|| {
             LogsError::ResourceNotFound("The specified log stream does not exist.".into())
         })?;
-        Ok(s.append(events, now))
+        Ok(s.append(events, now, &mut g.next_seq))
     }
 
     /// Writes `events` into `group`/`stream`, creating either if missing: what Lambda
@@ -205,7 +210,7 @@ impl Logs {
             .streams
             .entry(stream.to_string())
             .or_insert_with(|| Stream::new(now));
-        s.append(events, now);
+        s.append(events, now, &mut g.next_seq);
     }
 }
 
@@ -214,6 +219,7 @@ impl Group {
         Group {
             created,
             streams: BTreeMap::new(),
+            next_seq: 0,
         }
     }
 }
@@ -226,7 +232,7 @@ impl Stream {
         }
     }
 
-    fn append(&mut self, events: Vec<InputEvent>, now: i64) -> PutOutcome {
+    fn append(&mut self, events: Vec<InputEvent>, now: i64, seq: &mut u64) -> PutOutcome {
         let mut rejected = Rejected::default();
         for (i, e) in events.into_iter().enumerate() {
             if e.timestamp > now + TOO_NEW_MS {
@@ -242,7 +248,9 @@ impl Stream {
                 timestamp: e.timestamp,
                 message: e.message,
                 ingestion_time: now,
+                seq: *seq,
             };
+            *seq += 1;
             self.events.insert(at, event);
             self.last_ingestion = Some(now);
         }

@@ -335,7 +335,7 @@ impl Logs {
         };
         let mut found = Vec::new();
         let mut searched = Vec::new();
-        for (index, (name, s)) in g.streams.iter().enumerate() {
+        for (name, s) in &g.streams {
             if !chosen(name) {
                 continue;
             }
@@ -343,9 +343,9 @@ impl Logs {
                 log_stream_name: name.clone(),
                 searched_completely: true,
             });
-            for (i, e) in s.events.iter().enumerate() {
+            for e in &s.events {
                 if in_time(e) && pattern.matches(&e.message) {
-                    found.push(filtered(name, index, i, e));
+                    found.push(filtered(name, e));
                 }
             }
         }
@@ -380,12 +380,12 @@ fn window(query: &GetQuery, lo: usize, hi: usize, limit: usize) -> LogsResult<(u
 }
 
 /// An event with its stream and an id unique within the group.
-fn filtered(stream: &str, stream_index: usize, index: usize, e: &Event) -> FilteredEvent {
+fn filtered(stream: &str, e: &Event) -> FilteredEvent {
     FilteredEvent {
         log_stream_name: stream.to_string(),
         timestamp: e.timestamp,
         message: e.message.clone(),
         ingestion_time: e.ingestion_time,
-        event_id: format!("{:020}{stream_index:018}{index:018}", e.timestamp),
+        event_id: format!("{:020}{:036}", e.timestamp, e.seq),
     }
 }
