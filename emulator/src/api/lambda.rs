@@ -188,33 +188,39 @@ async fn invoke(
         Some("Tail") => true,
         Some(other) => return Err(invalid_enum("logType", other, "[None, Tail]")),
     };
-    let with_version = |mut response: Response| {
-        let h = response.headers_mut();
-        h.insert(
-            "x-amz-executed-version",
-            HeaderValue::from_static("$LATEST"),
-        );
-        response
-    };
     match header(&headers, "x-amz-invocation-type").unwrap_or("RequestResponse") {
-        "RequestResponse" => {}
+        "RequestResponse" => invoke_sync(&l, &name, qualifier(&p), &payload, tail).await,
         "Event" => {
             let id = l.invoke_event(&qualified(&name, qualifier(&p)), payload.to_vec())?;
-            return Ok(with_request_id(StatusCode::ACCEPTED.into_response(), &id));
+            Ok(with_request_id(StatusCode::ACCEPTED.into_response(), &id))
         }
         "DryRun" => {
             l.dry_run(&name, qualifier(&p))?;
-            return Ok(StatusCode::NO_CONTENT.into_response());
+            Ok(StatusCode::NO_CONTENT.into_response())
         }
         other => {
             let allowed = "[Event, RequestResponse, DryRun]";
-            return Err(invalid_enum("invocationType", other, allowed));
+            Err(invalid_enum("invocationType", other, allowed))
         }
     }
-    let done = l.invoke(&name, qualifier(&p), &payload).await?;
+}
+
+/// A RequestResponse invocation's reply: the payload and Lambda's headers.
+async fn invoke_sync(
+    l: &Lambda,
+    name: &str,
+    qualifier: Option<&str>,
+    payload: &[u8],
+    tail: bool,
+) -> Reply {
+    let done = l.invoke(name, qualifier, payload).await?;
     let mut response = (StatusCode::OK, done.payload.clone()).into_response();
     let h = response.headers_mut();
     h.insert("content-type", HeaderValue::from_static("application/json"));
+    h.insert(
+        "x-amz-executed-version",
+        HeaderValue::from_static("$LATEST"),
+    );
     if let Some(error) = done.function_error {
         h.insert("x-amz-function-error", HeaderValue::from_static(error));
     }
@@ -223,7 +229,7 @@ async fn invoke(
             h.insert("x-amz-log-result", v);
         }
     }
-    Ok(with_request_id(with_version(response), &done.request_id))
+    Ok(with_request_id(response, &done.request_id))
 }
 
 fn qualified(name: &str, qualifier: Option<&str>) -> String {

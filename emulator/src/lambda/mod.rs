@@ -94,6 +94,14 @@ impl Lambda {
         let _ = self.inner.endpoint.set(url);
     }
 
+    /// Deletes every function and its files (the emulator's reset).
+    pub fn reset(&self) {
+        let names: Vec<String> = std::mem::take(&mut *self.functions()).into_keys().collect();
+        for name in names {
+            self.inner.store.remove(&name);
+        }
+    }
+
     fn functions(&self) -> MutexGuard<'_, BTreeMap<String, FunctionRecord>> {
         // Records are plain data; a panic elsewhere leaves them usable.
         self.inner

@@ -138,6 +138,11 @@ impl Logs {
         )
     }
 
+    /// Forgets every group (the emulator's reset).
+    pub fn reset(&self) {
+        self.lock().clear();
+    }
+
     /// CreateLogGroup.
     pub fn create_log_group(&self, group: &str) -> LogsResult<()> {
         validate_name(group, "logGroupName", 512)?;

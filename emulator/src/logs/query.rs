@@ -319,35 +319,18 @@ impl Logs {
         let limit = limit(query.limit, EVENTS_LIMIT)?;
         let groups = self.lock();
         let g = groups.get(&group).ok_or_else(group_not_found)?;
-        let chosen = |name: &str| {
-            query
-                .log_stream_names
-                .as_ref()
-                .is_none_or(|names| names.iter().any(|n| n == name))
-                && query
-                    .log_stream_name_prefix
-                    .as_deref()
-                    .is_none_or(|p| name.starts_with(p))
-        };
-        let in_time = |e: &Event| {
-            query.start_time.is_none_or(|t| e.timestamp >= t)
-                && query.end_time.is_none_or(|t| e.timestamp <= t)
-        };
         let mut found = Vec::new();
         let mut searched = Vec::new();
-        for (name, s) in &g.streams {
-            if !chosen(name) {
-                continue;
-            }
+        for (name, s) in g.streams.iter().filter(|(name, _)| query.selects(name)) {
             searched.push(SearchedStream {
                 log_stream_name: name.clone(),
                 searched_completely: true,
             });
-            for e in &s.events {
-                if in_time(e) && pattern.matches(&e.message) {
-                    found.push(filtered(name, e));
-                }
-            }
+            let hits = s
+                .events
+                .iter()
+                .filter(|e| query.in_time(e) && pattern.matches(&e.message));
+            found.extend(hits.map(|e| filtered(name, e)));
         }
         found.sort_by(|a, b| (a.timestamp, &a.event_id).cmp(&(b.timestamp, &b.event_id)));
         let (events, next_token) = page(found, query.next_token.as_deref(), limit)?;
@@ -356,6 +339,25 @@ impl Logs {
             searched_log_streams: searched,
             next_token,
         })
+    }
+}
+
+impl FilterQuery {
+    /// Whether the stream `name` is one the query names (or all are).
+    fn selects(&self, name: &str) -> bool {
+        self.log_stream_names
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|n| n == name))
+            && self
+                .log_stream_name_prefix
+                .as_deref()
+                .is_none_or(|p| name.starts_with(p))
+    }
+
+    /// `startTime <= timestamp <= endTime`.
+    fn in_time(&self, e: &Event) -> bool {
+        self.start_time.is_none_or(|t| e.timestamp >= t)
+            && self.end_time.is_none_or(|t| e.timestamp <= t)
     }
 }
 
