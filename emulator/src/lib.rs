@@ -11,7 +11,8 @@
 //! - Engines: [`pki`] (CA, keys, issuing), [`policy`] (the IoT policy language),
 //!   [`provisioning`] (fleet provisioning and the template engine), [`identity`] (the
 //!   client-certificate decision every mutual-TLS listener shares), [`sts`] (the caller's
-//!   identity), [`rules`] (topic rules, IoT SQL, rule actions).
+//!   identity), [`rules`] (topic rules, IoT SQL, rule actions), [`lambda`] (local
+//!   functions and their Python runtime), [`logs`] (the CloudWatch Logs subset).
 //! - [`registry`]: the domain model and its durable tables.
 //! - [`basis`]: clock, deterministic entropy, the embedded store; [`net`]: the socket
 //!   options every accepted or opened TCP connection gets.

@@ -236,23 +236,8 @@ impl Lambda {
             format!("START RequestId: {request_id} Version: $LATEST"),
         )];
         events.extend(ran.lines.clone());
-        match exit {
-            Exit::TimedOut => events.push((
-                end_ms,
-                format!(
-                    "{} {request_id} Task timed out after {:.2} seconds",
-                    iso(end_ms),
-                    timeout.as_secs_f64()
-                ),
-            )),
-            Exit::Exited(status) => events.push((
-                end_ms,
-                format!(
-                    "RequestId: {request_id} Error: Runtime exited with error: {}",
-                    status.replace(": ", " ")
-                ),
-            )),
-            Exit::Finished { .. } | Exit::NotStarted(_) => {}
+        if let Some(line) = failure_line(exit, request_id, end_ms, timeout) {
+            events.push((end_ms, line));
         }
         events.push((end_ms, format!("END RequestId: {request_id}")));
         events.push((
@@ -266,6 +251,22 @@ impl Lambda {
             .collect();
         self.inner.logs.append(&record.log_group(), stream, input);
         log
+    }
+}
+
+/// The line Lambda logs when the runtime did not finish on its own.
+fn failure_line(exit: &Exit, request_id: &str, end_ms: i64, timeout: Duration) -> Option<String> {
+    match exit {
+        Exit::TimedOut => Some(format!(
+            "{} {request_id} Task timed out after {:.2} seconds",
+            iso(end_ms),
+            timeout.as_secs_f64()
+        )),
+        Exit::Exited(status) => Some(format!(
+            "RequestId: {request_id} Error: Runtime exited with error: {}",
+            status.replace(": ", " ")
+        )),
+        Exit::Finished { .. } | Exit::NotStarted(_) => None,
     }
 }
 

@@ -140,22 +140,7 @@ async fn supervise(
     started: Instant,
 ) -> Ran {
     let mut lines = Vec::new();
-    let mut ready: Option<Instant> = None;
-    let mut deadline = started + INIT_LIMIT;
-    let waited = loop {
-        tokio::select! {
-            status = child.wait() => break Some(status),
-            Some(msg) = rx.recv() => match msg {
-                Msg::Line(at, line) => lines.push((at, line)),
-                Msg::Ready => {
-                    let now = Instant::now();
-                    ready = Some(now);
-                    deadline = now + spec.timeout;
-                }
-            },
-            _ = tokio::time::sleep_until(deadline.into()) => break None,
-        }
-    };
+    let (waited, ready) = wait(&mut child, &mut rx, &mut lines, spec.timeout, started).await;
     let ended = Instant::now();
     let exit = match waited {
         None => {
@@ -179,6 +164,36 @@ async fn supervise(
         lines,
         init: ready.map(|r| r - started),
         duration: ended - ready.unwrap_or(started),
+    }
+}
+
+/// Collects lines until the process exits (`Some`) or its deadline passes (`None`); also
+/// when the handler was loaded.
+async fn wait(
+    child: &mut tokio::process::Child,
+    rx: &mut mpsc::UnboundedReceiver<Msg>,
+    lines: &mut Lines,
+    timeout: Duration,
+    started: Instant,
+) -> (
+    Option<std::io::Result<std::process::ExitStatus>>,
+    Option<Instant>,
+) {
+    let mut ready = None;
+    let mut deadline = started + INIT_LIMIT;
+    loop {
+        tokio::select! {
+            status = child.wait() => return (Some(status), ready),
+            Some(msg) = rx.recv() => match msg {
+                Msg::Line(at, line) => lines.push((at, line)),
+                Msg::Ready => {
+                    let now = Instant::now();
+                    ready = Some(now);
+                    deadline = now + timeout;
+                }
+            },
+            _ = tokio::time::sleep_until(deadline.into()) => return (None, ready),
+        }
     }
 }
 
