@@ -31,6 +31,7 @@ async fn python_functions_through_the_aws_cli_boto3_logs_and_hooks() {
     logs_of_the_function(&api).await;
     logs_written_through_the_cli(&api).await;
     hook_function(&emu, dir.path()).await;
+    nodejs_function(&api, dir.path()).await;
     emu.shutdown().await;
 }
 
@@ -43,7 +44,7 @@ async fn create_and_read(api: &str, dir: &Path) {
     let zip = ["--zip-file", &package(dir)];
     let line = format!("lambda create-function --function-name otameshi --runtime python3.12 --handler h.h --role {ROLE}");
     assert_eq!(aws_err(api, &line, &zip).await, "ResourceConflictException");
-    let line = format!("lambda create-function --function-name node --runtime nodejs20.x --handler i.h --role {ROLE}");
+    let line = format!("lambda create-function --function-name java --runtime java21 --handler i.h --role {ROLE}");
     assert_eq!(
         aws_err(api, &line, &zip).await,
         "InvalidParameterValueException"
@@ -286,6 +287,30 @@ async fn hook_function(emu: &TestEmulator, dir: &Path) {
     let line = "logs filter-log-events --log-group-name /aws/lambda/OtameshiHook --filter-pattern";
     let hooked = aws_ok(api, line, &["\"hook event\""]).await;
     assert_eq!(messages(&hooked).len(), 2, "{hooked}");
+}
+
+/// Node.js is the second runtime: `node` from PATH.
+async fn nodejs_function(api: &str, dir: &Path) {
+    let zip = lambda_support::zipped(dir, "js/lambda_app.mjs", "index.mjs");
+    let line = format!(
+        "lambda create-function --function-name node-fn --runtime nodejs20.x --handler index.handler --role {ROLE}"
+    );
+    aws_ok(api, &line, &["--zip-file", &zip]).await;
+    let (reply, body) = invoke(api, dir, "node-fn", json!({"n": 21}), &[]).await;
+    assert!(reply.get("FunctionError").is_none(), "{reply} {body}");
+    assert_eq!(body["doubled"], 42);
+    assert_eq!(body["function"], "node-fn");
+    let (reply, body) = invoke(api, dir, "node-fn", json!({"fail": true}), &[]).await;
+    assert_eq!(reply["FunctionError"], "Unhandled", "{reply}");
+    assert_eq!(body["errorType"], "TypeError", "{body}");
+    assert_eq!(body["errorMessage"], "the node handler failed on purpose");
+    let line = "logs filter-log-events --log-group-name /aws/lambda/node-fn --filter-pattern";
+    let logged = messages(&aws_ok(api, line, &["\"node event\""]).await);
+    assert_eq!(logged.len(), 2, "{logged:?}");
+    assert!(
+        logged[0].contains("\tINFO\tnode event {\"n\":21}"),
+        "{logged:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

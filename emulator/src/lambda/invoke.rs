@@ -10,7 +10,7 @@ use serde_json::json;
 use super::error::{LambdaError, LambdaResult};
 use super::function::FunctionRecord;
 use super::process::{self, Exit, Ran};
-use super::runtime::{self, EnvContext};
+use super::runtime::{self, EnvContext, Language};
 use super::{bootstrap_path, Lambda};
 use crate::logs::InputEvent;
 
@@ -183,7 +183,7 @@ impl Lambda {
             LambdaError::Service("The emulator's API listener is not running".into())
         })?;
         let task_root = self.inner.store.code_dir(&record.name);
-        let env = runtime::environment(
+        let mut env = runtime::environment(
             record,
             &EnvContext {
                 region: &self.inner.account.region,
@@ -193,17 +193,17 @@ impl Lambda {
             },
         );
         let result_path = self.inner.store.root().join(format!("result-{request_id}"));
-        let mut args = vec![
-            "-u".to_string(),
-            bootstrap_path(self.inner.store.root())
-                .display()
-                .to_string(),
-            result_path.display().to_string(),
-            request_id.to_string(),
-            timeout.as_millis().to_string(),
-            record.arn.clone(),
-        ];
-        args.extend(launch.layer_paths.iter().map(|p| p.display().to_string()));
+        let args = self.arguments(&launch, record, request_id, timeout, &result_path);
+        if launch.language == Language::Node {
+            // AWS's NODE_PATH: the layers' node_modules, then the code.
+            let mut paths: Vec<String> = launch
+                .layer_paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            paths.push(task_root.display().to_string());
+            env.push(("NODE_PATH".into(), paths.join(":")));
+        }
         Ok(process::Spec {
             program: launch.interpreter,
             args,
@@ -218,6 +218,34 @@ impl Lambda {
             result_path,
             init_marker: format!("iot-emulator:handler-loaded:{request_id}"),
         })
+    }
+
+    /// The interpreter's arguments: the bootstrap and what it needs to know; Python's
+    /// layer directories go on its `sys.path`.
+    fn arguments(
+        &self,
+        launch: &runtime::Launch,
+        record: &FunctionRecord,
+        request_id: &str,
+        timeout: Duration,
+        result_path: &std::path::Path,
+    ) -> Vec<String> {
+        let bootstrap = bootstrap_path(self.inner.store.root(), launch.language);
+        let mut args = match launch.language {
+            Language::Python => vec!["-u".to_string()],
+            Language::Node => Vec::new(),
+        };
+        args.extend([
+            bootstrap.display().to_string(),
+            result_path.display().to_string(),
+            request_id.to_string(),
+            timeout.as_millis().to_string(),
+            record.arn.clone(),
+        ]);
+        if launch.language == Language::Python {
+            args.extend(launch.layer_paths.iter().map(|p| p.display().to_string()));
+        }
+        args
     }
 
     fn write_log(

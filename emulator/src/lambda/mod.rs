@@ -1,6 +1,6 @@
 //! A local AWS Lambda: functions (create, read, update, delete, resource policies) whose
 //! code is unpacked under the data dir, and a runtime that runs each invocation as a local
-//! Python process ([`runtime`], [`process`]) and writes its log to CloudWatch Logs
+//! Python (or Node.js) process ([`runtime`], [`process`]) and writes its log to CloudWatch Logs
 //! ([`crate::logs`]). The rest-json front end is [`crate::api::lambda`]; provisioning
 //! hooks and the rules engine call [`Lambda::invoke`] and [`Lambda::invoke_event`].
 
@@ -30,8 +30,9 @@ use crate::logs::Logs;
 use crate::registry::Account;
 use store::FunctionStore;
 
-/// The runtime's Python bootstrap, written next to the functions at start.
+/// The runtime's bootstraps, written next to the functions at start.
 const PYTHON_BOOTSTRAP: &str = include_str!("bootstrap.py");
+const NODE_BOOTSTRAP: &str = include_str!("bootstrap.mjs");
 
 /// The Lambda engine handle (cheap to clone).
 #[derive(Debug, Clone)]
@@ -67,7 +68,10 @@ impl Lambda {
     /// Opens the function store (loading the functions a data dir holds).
     pub fn open(setup: Setup) -> std::io::Result<Self> {
         let store = FunctionStore::open(setup.data_dir.as_deref())?;
-        std::fs::write(bootstrap_path(store.root()), PYTHON_BOOTSTRAP)?;
+        let python = bootstrap_path(store.root(), runtime::Language::Python);
+        std::fs::write(python, PYTHON_BOOTSTRAP)?;
+        let node = bootstrap_path(store.root(), runtime::Language::Node);
+        std::fs::write(node, NODE_BOOTSTRAP)?;
         let functions = store
             .load_all()
             .into_iter()
@@ -171,8 +175,11 @@ fn split_function_name(given: &str) -> (&str, Option<&str>) {
     }
 }
 
-fn bootstrap_path(root: &Path) -> std::path::PathBuf {
-    root.join("bootstrap_python.py")
+fn bootstrap_path(root: &Path, language: runtime::Language) -> std::path::PathBuf {
+    match language {
+        runtime::Language::Python => root.join("bootstrap_python.py"),
+        runtime::Language::Node => root.join("bootstrap_node.mjs"),
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Which local program runs a function, and with what: `--lambda-runtime RUNTIME=INTERPRETER`
-//! picks the interpreter (default `python3` from PATH for every `python3.*`),
+//! picks the interpreter (default `python3` from PATH for every `python3.*`, `node` for
+//! every `nodejs*.x`),
 //! `--lambda-layer LAYER_ARN=DIR` maps a layer to a local directory, and [`environment`]
 //! builds the process environment from scratch.
 
@@ -18,11 +19,43 @@ pub struct RuntimeConfig {
     pub concurrency: usize,
 }
 
+/// The languages the local runtime runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    /// `python3.<n>`.
+    Python,
+    /// `nodejs<n>.x`.
+    Node,
+}
+
+impl Language {
+    /// The language of a Lambda runtime name, if the emulator runs it.
+    pub fn of(runtime: &str) -> Option<Self> {
+        let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+        if runtime.strip_prefix("python3.").is_some_and(digits) {
+            return Some(Language::Python);
+        }
+        let node = runtime
+            .strip_prefix("nodejs")
+            .and_then(|r| r.strip_suffix(".x"));
+        node.is_some_and(digits).then_some(Language::Node)
+    }
+
+    fn default_interpreter(self) -> &'static str {
+        match self {
+            Language::Python => "python3",
+            Language::Node => "node",
+        }
+    }
+}
+
 /// What a function's process is started with, besides its environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Launch {
+    pub language: Language,
     pub interpreter: String,
-    /// Directories put on `sys.path` after the task root, as `/opt/python` is in AWS.
+    /// Layer directories: on `sys.path` after the task root (as `/opt/python` is in
+    /// AWS), or on `NODE_PATH` (as `/opt/nodejs/node_modules`).
     pub layer_paths: Vec<PathBuf>,
 }
 
@@ -50,9 +83,9 @@ impl RuntimeConfig {
         };
         for flag in runtimes.iter().filter(|f| !f.trim().is_empty()) {
             let (runtime, interpreter) = split_binding(flag, "RUNTIME=INTERPRETER")?;
-            if !is_python(&runtime) {
+            if Language::of(&runtime).is_none() {
                 return Err(format!(
-                    "{runtime}: iot-emulator runs python3.x functions only"
+                    "{runtime}: iot-emulator runs python3.x and nodejs*.x functions only"
                 ));
             }
             out.interpreters.insert(runtime, interpreter);
@@ -68,29 +101,29 @@ impl RuntimeConfig {
     }
 
     /// Refuses a runtime the emulator cannot run, at CreateFunction time.
-    pub fn check_runtime(&self, runtime: &str) -> LambdaResult<()> {
-        if is_python(runtime) {
-            return Ok(());
-        }
-        Err(LambdaError::InvalidParameterValue(format!(
-            "The runtime parameter of {runtime} is not supported by iot-emulator, which runs python3.x functions only (nodejs, java, dotnet, ruby, go and custom runtimes are not emulated)"
+    pub fn check_runtime(&self, runtime: &str) -> LambdaResult<Language> {
+        Language::of(runtime).ok_or_else(|| LambdaError::InvalidParameterValue(format!(
+            "The runtime parameter of {runtime} is not supported by iot-emulator, which runs python3.x and nodejs*.x functions only (java, dotnet, ruby, go and custom runtimes are not emulated)"
         )))
     }
 
     /// The interpreter and layer paths for `record`. A layer with no local directory is
     /// reported: its packages must then come from the interpreter's own site-packages.
     pub fn launch(&self, record: &FunctionRecord) -> LambdaResult<Launch> {
-        self.check_runtime(&record.runtime)?;
+        let language = self.check_runtime(&record.runtime)?;
         let interpreter = self
             .interpreters
             .get(&record.runtime)
             .cloned()
-            .unwrap_or_else(|| "python3".to_string());
+            .unwrap_or_else(|| language.default_interpreter().to_string());
         let interpreter = on_path(&interpreter);
         let mut layer_paths = Vec::new();
         for arn in &record.layers {
             match self.layer_dir(arn) {
-                Some(dir) => layer_paths.extend(python_paths(dir, &record.runtime)),
+                Some(dir) => layer_paths.extend(match language {
+                    Language::Python => python_paths(dir, &record.runtime),
+                    Language::Node => node_paths(dir),
+                }),
                 None => tracing::warn!(
                     function = %record.name, layer = %arn,
                     "layer has no local directory (--lambda-layer ARN=DIR); its packages must be installed in the interpreter"
@@ -98,6 +131,7 @@ impl RuntimeConfig {
             }
         }
         Ok(Launch {
+            language,
             interpreter,
             layer_paths,
         })
@@ -125,11 +159,15 @@ fn on_path(program: &str) -> String {
         .map_or_else(|| program.to_string(), |p| p.display().to_string())
 }
 
-/// `python3.<n>`.
-pub fn is_python(runtime: &str) -> bool {
-    runtime
-        .strip_prefix("python3.")
-        .is_some_and(|minor| !minor.is_empty() && minor.chars().all(|c| c.is_ascii_digit()))
+/// A layer's `nodejs/node_modules`, as AWS's `/opt/nodejs/node_modules`; else the
+/// directory itself.
+fn node_paths(dir: &std::path::Path) -> Vec<PathBuf> {
+    let modules = dir.join("nodejs").join("node_modules");
+    vec![if modules.is_dir() {
+        modules
+    } else {
+        dir.to_path_buf()
+    }]
 }
 
 /// A layer's directories on `sys.path`, as AWS's `/opt/python` and
@@ -211,15 +249,18 @@ mod tests {
             4,
         )
         .unwrap();
-        assert!(c.check_runtime("python3.13").is_ok());
-        let e = c.check_runtime("nodejs20.x").unwrap_err();
+        assert_eq!(c.check_runtime("python3.13").ok(), Some(Language::Python));
+        assert_eq!(c.check_runtime("nodejs20.x").ok(), Some(Language::Node));
+        let e = c.check_runtime("java21").unwrap_err();
         assert_eq!(e.exception_name(), "InvalidParameterValueException");
         assert!(c
             .layer_dir("arn:aws:lambda:us-east-1:770693421928:layer:Klayers-cryptography:7")
             .is_some());
-        assert!(RuntimeConfig::from_flags(&["nodejs20.x=node".into()], &[], 1).is_err());
+        assert!(RuntimeConfig::from_flags(&["nodejs20.x=node".into()], &[], 1).is_ok());
+        assert!(RuntimeConfig::from_flags(&["ruby3.3=ruby".into()], &[], 1).is_err());
         assert!(RuntimeConfig::from_flags(&["python3.12".into()], &[], 1).is_err());
-        assert!(!is_python("python3."));
-        assert!(!is_python("python2.7"));
+        assert_eq!(Language::of("python3."), None);
+        assert_eq!(Language::of("python2.7"), None);
+        assert_eq!(Language::of("nodejs"), None);
     }
 }

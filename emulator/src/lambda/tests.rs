@@ -109,3 +109,33 @@ fn functions_survive_a_restart_over_a_data_dir() {
     second.delete_function("kept", None).unwrap();
     assert!(!dir.path().join("lambda/functions/kept").exists());
 }
+
+const NODE_APP: &str = r#"export const handler = async (event, context) => {
+  console.log("node got", event.n, context.functionName);
+  if (event.n < 0) throw new TypeError("negative");
+  return { double: event.n * 2, left: context.getRemainingTimeInMillis() > 0 };
+};
+"#;
+
+#[tokio::test]
+async fn a_nodejs_function_runs_too() {
+    let (lambda, _) = lambda(None);
+    let input: function::CreateFunction = serde_json::from_value(json!({
+        "FunctionName": "n", "Runtime": "nodejs20.x", "Handler": "index.handler",
+        "Role": "arn:aws:iam::123456789012:role/r",
+        "Code": {"ZipFile": zip_of(&[("index.mjs", NODE_APP)])},
+    }))
+    .unwrap();
+    lambda.create_function(input).unwrap();
+    let ok = lambda.invoke("n", None, br#"{"n": 4}"#).await.unwrap();
+    assert_eq!(ok.function_error, None, "{}", ok.log);
+    let body: serde_json::Value = serde_json::from_slice(&ok.payload).unwrap();
+    assert_eq!(body, json!({"double": 8, "left": true}));
+    assert!(ok.log.contains("\tINFO\tnode got 4 n\n"), "{}", ok.log);
+    let failed = lambda.invoke("n", None, br#"{"n": -1}"#).await.unwrap();
+    assert_eq!(failed.function_error, Some("Unhandled"), "{}", failed.log);
+    let err: serde_json::Value = serde_json::from_slice(&failed.payload).unwrap();
+    assert_eq!(err["errorType"], "TypeError");
+    assert_eq!(err["errorMessage"], "negative");
+    assert!(err["trace"].as_array().is_some_and(|t| !t.is_empty()));
+}

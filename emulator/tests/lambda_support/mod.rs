@@ -26,12 +26,19 @@ pub async fn lambda_emulator() -> TestEmulator {
 
 /// `tests/py/lambda_app.py` zipped as a deployment package; returns `fileb://<path>`.
 pub fn package(dir: &Path) -> String {
-    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/py/lambda_app.py");
-    let code = std::fs::read(source).expect("lambda_app.py");
-    let path = dir.join("function.zip");
+    zipped(dir, "py/lambda_app.py", "lambda_app.py")
+}
+
+/// `tests/<source>` zipped as `<entry>` into `dir`; returns `fileb://<path>`.
+pub fn zipped(dir: &Path, source: &str, entry: &str) -> String {
+    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(source);
+    let code = std::fs::read(&source).expect("function source");
+    let path = dir.join(format!("{entry}.zip"));
     let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).expect("zip file"));
     let options = zip::write::SimpleFileOptions::default();
-    zip.start_file("lambda_app.py", options).expect("zip entry");
+    zip.start_file(entry, options).expect("zip entry");
     zip.write_all(&code).expect("zip write");
     zip.finish().expect("zip finish");
     format!("fileb://{}", path.display())
