@@ -44,7 +44,9 @@ async fn create_and_read(api: &str, dir: &Path) {
     let zip = ["--zip-file", &package(dir)];
     let line = format!("lambda create-function --function-name otameshi --runtime python3.12 --handler h.h --role {ROLE}");
     assert_eq!(aws_err(api, &line, &zip).await, "ResourceConflictException");
-    let line = format!("lambda create-function --function-name java --runtime java21 --handler i.h --role {ROLE}");
+    let line = format!(
+        "lambda create-function --function-name java --runtime java21 --handler i.h --role {ROLE}"
+    );
     assert_eq!(
         aws_err(api, &line, &zip).await,
         "InvalidParameterValueException"

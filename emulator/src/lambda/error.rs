@@ -18,6 +18,9 @@ pub enum LambdaError {
     /// A `.zip` that cannot be unpacked.
     #[error("{0}")]
     InvalidZipFile(String),
+    /// Every invocation slot stayed busy for as long as the caller could wait.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// The runtime's interpreter could not be started.
     #[error("{0}")]
     InvalidRuntime(String),
@@ -42,6 +45,7 @@ impl LambdaError {
             PreconditionFailed(_) => "PreconditionFailedException",
             InvalidZipFile(_) => "InvalidZipFileException",
             InvalidRuntime(_) => "InvalidRuntimeException",
+            TooManyRequests(_) => "TooManyRequestsException",
             Service(_) => "ServiceException",
         }
     }
@@ -55,6 +59,7 @@ impl LambdaError {
             InvalidParameterValue(_) | InvalidRequestContent(_) => 400,
             RequestTooLarge(_) => 413,
             PreconditionFailed(_) => 412,
+            TooManyRequests(_) => 429,
             InvalidZipFile(_) | InvalidRuntime(_) => 502,
             Service(_) => 500,
         }
@@ -78,7 +83,8 @@ impl LambdaError {
             | InvalidParameterValue(_)
             | InvalidRequestContent(_)
             | RequestTooLarge(_)
-            | PreconditionFailed(_) => "message",
+            | PreconditionFailed(_)
+            | TooManyRequests(_) => "message",
         }
     }
 

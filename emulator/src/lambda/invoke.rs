@@ -112,6 +112,23 @@ impl Lambda {
         self.record(name, qualifier).map(|_| ())
     }
 
+    /// An invocation slot; a caller with a deadline (a hook) waits no longer than it.
+    async fn permit(
+        &self,
+        cap: Option<Duration>,
+    ) -> LambdaResult<tokio::sync::OwnedSemaphorePermit> {
+        let acquire = self.inner.permits.clone().acquire_owned();
+        let acquired = match cap {
+            None => acquire.await,
+            Some(cap) => tokio::time::timeout(cap, acquire).await.map_err(|_| {
+                LambdaError::TooManyRequests(
+                    "Rate Exceeded. (every --lambda-concurrency slot stayed busy)".into(),
+                )
+            })?,
+        };
+        acquired.map_err(LambdaError::service)
+    }
+
     /// `YYYY/MM/DD/[$LATEST]<32 hex>`: one stream per execution environment, and every
     /// invocation here runs in a fresh one.
     fn stream_name(&self) -> String {
@@ -132,13 +149,7 @@ impl Lambda {
         request_id: String,
         cap: Option<Duration>,
     ) -> LambdaResult<Invocation> {
-        let permit = self
-            .inner
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(LambdaError::service)?;
+        let permit = self.permit(cap).await?;
         let stream = self.stream_name();
         let timeout = Duration::from_secs(u64::from(record.timeout));
         let timeout = cap.map_or(timeout, |c| c.min(timeout));

@@ -139,3 +139,42 @@ async fn a_nodejs_function_runs_too() {
     assert_eq!(err["errorMessage"], "negative");
     assert!(err["trace"].as_array().is_some_and(|t| !t.is_empty()));
 }
+
+#[tokio::test]
+async fn a_layer_directory_is_on_the_path() {
+    let layer = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(layer.path().join("python")).unwrap();
+    std::fs::write(
+        layer.path().join("python/helper.py"),
+        "VALUE = 'from the layer'\n",
+    )
+    .unwrap();
+    let arn = "arn:aws:lambda:us-east-1:123456789012:layer:helpers";
+    let flag = format!("{arn}={}", layer.path().display());
+    let account = Account {
+        region: "us-east-1".into(),
+        account_id: "123456789012".into(),
+    };
+    let logs = Logs::new(account.clone(), Clock::system());
+    let lambda = Lambda::open(Setup {
+        data_dir: None,
+        runtimes: RuntimeConfig::from_flags(&[], &[flag], 1).unwrap(),
+        logs,
+        account,
+        clock: Clock::system(),
+        entropy: Arc::new(Entropy::new(8)),
+    })
+    .unwrap();
+    lambda.set_endpoint("http://127.0.0.1:9".into());
+    let app = "import helper\ndef handler(event, context):\n    return helper.VALUE\n";
+    let input: function::CreateFunction = serde_json::from_value(json!({
+        "FunctionName": "layered", "Runtime": "python3.12", "Handler": "app.handler",
+        "Role": "arn:aws:iam::123456789012:role/r", "Layers": [format!("{arn}:3")],
+        "Code": {"ZipFile": zip_of(&[("app.py", app)])},
+    }))
+    .unwrap();
+    let config = lambda.create_function(input).unwrap();
+    assert_eq!(config["Layers"][0]["Arn"], format!("{arn}:3"));
+    let done = lambda.invoke("layered", None, b"{}").await.unwrap();
+    assert_eq!(done.payload, b"\"from the layer\"", "{}", done.log);
+}
