@@ -63,8 +63,9 @@ const DRAIN_GRACE: Duration = Duration::from_secs(1);
 
 enum Msg {
     Line(i64, String),
-    /// The runtime printed `spec.init_marker`: the handler is about to run.
-    Ready,
+    /// The runtime printed `spec.init_marker` (read at this instant): the handler is about
+    /// to run.
+    Ready(Instant),
 }
 
 /// Runs `spec`; returns how it ended and what it logged.
@@ -120,7 +121,7 @@ fn read_lines(
         for line in BufReader::new(reader).lines() {
             let Ok(line) = line else { break };
             let msg = if line == marker {
-                Msg::Ready
+                Msg::Ready(Instant::now())
             } else {
                 Msg::Line(clock.now_ms(), line)
             };
@@ -140,7 +141,7 @@ async fn supervise(
     started: Instant,
 ) -> Ran {
     let mut lines = Vec::new();
-    let (waited, ready) = wait(&mut child, &mut rx, &mut lines, spec.timeout, started).await;
+    let (waited, mut ready) = wait(&mut child, &mut rx, &mut lines, spec.timeout, started).await;
     let ended = Instant::now();
     let exit = match waited {
         None => {
@@ -151,9 +152,11 @@ async fn supervise(
         Some(Ok(status)) => outcome(spec, status),
     };
     let _ = tokio::time::timeout(DRAIN_GRACE, async {
+        // The process may exit before its last lines (the marker too) were read.
         while let Some(msg) = rx.recv().await {
-            if let Msg::Line(at, line) = msg {
-                lines.push((at, line));
+            match msg {
+                Msg::Line(at, line) => lines.push((at, line)),
+                Msg::Ready(at) => ready = ready.or(Some(at)),
             }
         }
     })
@@ -162,8 +165,8 @@ async fn supervise(
     Ran {
         exit,
         lines,
-        init: ready.map(|r| r - started),
-        duration: ended - ready.unwrap_or(started),
+        init: ready.map(|r| r.saturating_duration_since(started)),
+        duration: ended.saturating_duration_since(ready.unwrap_or(started)),
     }
 }
 
@@ -182,16 +185,21 @@ async fn wait(
     let mut ready = None;
     let mut deadline = started + INIT_LIMIT;
     loop {
+        // Checked here too: a handler printing without end keeps `rx` always ready.
+        if Instant::now() >= deadline {
+            return (None, ready);
+        }
         tokio::select! {
-            status = child.wait() => return (Some(status), ready),
+            // Lines first: an exit does not hide output already read.
+            biased;
             Some(msg) = rx.recv() => match msg {
                 Msg::Line(at, line) => lines.push((at, line)),
-                Msg::Ready => {
-                    let now = Instant::now();
-                    ready = Some(now);
-                    deadline = now + timeout;
+                Msg::Ready(at) => {
+                    ready = Some(at);
+                    deadline = at + timeout;
                 }
             },
+            status = child.wait() => return (Some(status), ready),
             _ = tokio::time::sleep_until(deadline.into()) => return (None, ready),
         }
     }
