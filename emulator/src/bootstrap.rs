@@ -8,6 +8,8 @@ use std::sync::Arc;
 use crate::basis::{Change, Clock, Entropy, Store};
 use crate::cloudformation::CloudFormation;
 use crate::config::Config;
+use crate::lambda::{self, Lambda, RuntimeConfig};
+use crate::logs::Logs;
 use crate::pki::{KeySource, Pki, PoolConfig, RootCa};
 use crate::provisioning::HookBindings;
 use crate::registry::{Account, Registry};
@@ -35,6 +37,8 @@ pub enum StartError {
     Internal(String),
     #[error("invalid pre-provisioning hook binding: {0}")]
     Hook(String),
+    #[error("Lambda: {0}")]
+    Lambda(String),
 }
 
 const IDENTITY_KEY: &str = "identity";
@@ -89,7 +93,7 @@ pub fn build(config: &Config) -> Result<Emulator, StartError> {
         account_id: config.account_id.clone(),
     };
     let clock = clock_for(config)?;
-    let registry = Registry::open(store, account, clock.clone(), entropy.clone())?;
+    let registry = Registry::open(store, account.clone(), clock.clone(), entropy.clone())?;
     if fresh {
         let value = serde_json::to_vec(&identity).unwrap_or_default();
         let change = Change::Put {
@@ -112,19 +116,36 @@ pub fn build(config: &Config) -> Result<Emulator, StartError> {
         workers: 2,
         dir: data_dir.as_ref().map(|dir| dir.join("key-pool")),
     };
-    let (clock_for_s3, entropy_for_s3) = (clock.clone(), entropy.clone());
-    let pki = Pki::new(ca, entropy, clock, keys, pool);
+    let pki = Pki::new(ca, entropy.clone(), clock.clone(), keys, pool);
     let hooks = HookBindings::from_config(&config.hooks, config.hooks_file.as_deref())
         .map_err(StartError::Hook)?;
+    let logs = Logs::new(account.clone(), clock.clone());
+    let runtimes = RuntimeConfig::from_flags(
+        &config.lambda_runtimes,
+        &config.lambda_layers,
+        config.lambda_concurrency,
+    )
+    .map_err(StartError::Lambda)?;
+    let lambda = Lambda::open(lambda::Setup {
+        data_dir: data_dir.clone(),
+        runtimes,
+        logs: logs.clone(),
+        account,
+        clock: clock.clone(),
+        entropy: entropy.clone(),
+    })
+    .map_err(|e| StartError::Lambda(e.to_string()))?;
     let s3 = S3::open(
         data_dir.as_ref().map(|d| d.join("s3")),
-        clock_for_s3,
-        entropy_for_s3,
+        clock.clone(),
+        entropy.clone(),
         &config.region,
     )
     .map_err(|e| StartError::Internal(format!("s3 stand-in: {e}")))?;
     let cloudformation = CloudFormation::new(registry.clone(), pki.clone());
     Ok(Emulator {
+        lambda,
+        logs,
         registry,
         cloudformation,
         s3,

@@ -125,6 +125,32 @@ pub struct Config {
     /// `--hook` flags win over it.
     #[arg(long, env = "IOT_EMULATOR_HOOKS_FILE")]
     pub hooks_file: Option<PathBuf>,
+
+    /// The interpreter of a Lambda runtime: `python3.12=/usr/bin/python3.12` (repeatable;
+    /// the variable takes a comma-separated list). Default: `python3` from PATH for every
+    /// `python3.*`. The interpreter needs boto3, as AWS's runtime has it.
+    #[arg(
+        long = "lambda-runtime",
+        value_name = "RUNTIME=INTERPRETER",
+        env = "IOT_EMULATOR_LAMBDA_RUNTIMES",
+        value_delimiter = ','
+    )]
+    pub lambda_runtimes: Vec<String>,
+
+    /// A Lambda layer's local directory: `<layer version arn>=<dir>` (the ARN with or
+    /// without its version; `<dir>/python` goes on sys.path as `/opt/python` does in AWS).
+    /// Repeatable; the variable takes a comma-separated list.
+    #[arg(
+        long = "lambda-layer",
+        value_name = "LAYER_ARN=DIR",
+        env = "IOT_EMULATOR_LAMBDA_LAYERS",
+        value_delimiter = ','
+    )]
+    pub lambda_layers: Vec<String>,
+
+    /// How many Lambda invocations run at once; the others wait for a slot.
+    #[arg(long, env = "IOT_EMULATOR_LAMBDA_CONCURRENCY", default_value_t = 10)]
+    pub lambda_concurrency: usize,
 }
 
 impl Config {
@@ -146,6 +172,9 @@ impl Config {
             ready_file: None,
             hooks: Vec::new(),
             hooks_file: None,
+            lambda_runtimes: Vec::new(),
+            lambda_layers: Vec::new(),
+            lambda_concurrency: 10,
         }
     }
 

@@ -11,8 +11,9 @@
 //! - Engines: [`pki`] (CA, keys, issuing), [`policy`] (the IoT policy language),
 //!   [`provisioning`] (fleet provisioning and the template engine), [`identity`] (the
 //!   client-certificate decision every mutual-TLS listener shares), [`sts`] (the caller's
-//!   identity), [`rules`] (topic rules, IoT SQL, rule actions), [`s3`] (the S3 stand-in),
-//!   [`cloudformation`] (templates, intrinsics, the SAM transform).
+//!   identity), [`rules`] (topic rules, IoT SQL, rule actions), [`lambda`] (local
+//!   functions and their Python runtime), [`logs`] (the CloudWatch Logs subset), [`s3`]
+//!   (the S3 stand-in), [`cloudformation`] (templates, intrinsics, stacks).
 //! - [`registry`]: the domain model and its durable tables.
 //! - [`basis`]: clock, deterministic entropy, the embedded store; [`net`]: the socket
 //!   options every accepted or opened TCP connection gets.
@@ -25,6 +26,8 @@ pub mod config;
 pub mod credentials;
 pub mod exports;
 pub mod identity;
+pub mod lambda;
+pub mod logs;
 pub mod mqtt;
 pub mod net;
 pub mod pki;

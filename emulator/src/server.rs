@@ -102,6 +102,9 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         .await
         .map_err(|e| StartError::Internal(e.to_string()))??;
     let (api, api_addr) = bind(config.api_addr).await?;
+    emulator
+        .lambda
+        .set_endpoint(format!("http://{}", advertised(api_addr)));
     let (mqtt, mqtt_addr) = bind(config.mqtt_addr).await?;
     let mut mqtt_extra = Vec::new();
     for addr in &config.mqtt_extra_addrs {

@@ -57,6 +57,10 @@ pub struct Emulator {
     pub s3: crate::s3::S3,
     /// The broker side of iot-data (Publish, DeleteConnection), installed at startup.
     pub data_plane: DataPlaneSlot,
+    /// Local Lambda functions and their runtime.
+    pub lambda: crate::lambda::Lambda,
+    /// The CloudWatch Logs subset Lambda (and the rules engine) write to.
+    pub logs: crate::logs::Logs,
 }
 
 /// A message published over HTTP (iot-data Publish), with its MQTT 5 properties.

@@ -27,12 +27,15 @@ async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Deletes every resource; the CA, endpoints and seed stay.
+/// Deletes every resource (Lambda functions and logs too); the CA, endpoints and seed
+/// stay.
 async fn reset(State(emu): State<Emulator>) -> ApiResult<Json<Value>> {
     emu.registry.reset(KEPT_ON_RESET)?;
     emu.s3
         .reset()
         .map_err(|e| IotError::internal(e.to_string()))?;
+    emu.lambda.reset();
+    emu.logs.reset();
     Ok(Json(json!({ "reset": true })))
 }
 

@@ -29,6 +29,8 @@ const DATA_PATHS: &[&str] = &[
 enum Route {
     Iot,
     IotData,
+    Lambda,
+    Logs,
     /// Signed for another service: its name.
     Other(String),
 }
@@ -40,6 +42,8 @@ pub struct Fronts {
     pub data: Router,
     pub query: QueryFront,
     pub s3: S3Front,
+    pub lambda: Router,
+    pub logs: Router,
 }
 
 /// One router that hands each request to the front end of its service.
@@ -56,6 +60,8 @@ impl Fronts {
             Route::Iot => self.control,
             Route::IotData => self.data,
             Route::Other(service) if service == "s3" => return self.s3.handle(request).await,
+            Route::Lambda => self.lambda,
+            Route::Logs => self.logs,
             Route::Other(service) => {
                 return match unsupported::protocol_of(&service, &request) {
                     Protocol::Query => self.query.handle(&service, request).await,
@@ -75,6 +81,8 @@ fn route(request: &Request) -> Route {
     match signing_service(request) {
         Some(service) if service == "iot" => Route::Iot,
         Some(service) if DATA_SCOPES.contains(&service.as_str()) => Route::IotData,
+        Some(service) if service == "lambda" => Route::Lambda,
+        Some(service) if service == "logs" => Route::Logs,
         Some(service) => Route::Other(service),
         None if is_data_path(request.uri().path()) => Route::IotData,
         None => Route::Iot,
@@ -160,5 +168,11 @@ mod tests {
             route(&request("/", Some(&signed("sts")))),
             Route::Other("sts".into())
         );
+        let functions = "/2015-03-31/functions";
+        assert_eq!(
+            route(&request(functions, Some(&signed("lambda")))),
+            Route::Lambda
+        );
+        assert_eq!(route(&request("/", Some(&signed("logs")))), Route::Logs);
     }
 }

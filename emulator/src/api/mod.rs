@@ -12,6 +12,8 @@ pub mod endpoint;
 pub mod error;
 pub mod extract;
 pub mod iot_data;
+pub mod lambda;
+pub mod logs;
 pub mod policies;
 pub mod register_thing;
 pub mod role_aliases;
@@ -44,6 +46,8 @@ pub fn router(emulator: Emulator) -> Router {
     let query = crate::query::QueryFront::new(emulator.registry.clone(), cfn);
     let s3 = crate::s3_rest::S3Front::new(emulator.s3.clone(), emulator.registry.clone());
     dispatch::by_service(dispatch::Fronts {
+        lambda: lambda::router(emulator.lambda.clone()),
+        logs: logs::router(emulator.logs.clone()),
         control: control_router(emulator),
         data,
         query,

@@ -3,6 +3,10 @@
 //! a command (run with `sh -c`, the event JSON on stdin, the response JSON on stdout) or an
 //! `http://` URL (the event POSTed as JSON, the response in the body).
 //!
+//! Without a binding, a function of that ARN created in the emulator's own Lambda
+//! ([`crate::lambda`]) is the hook: [`invoke_target`] tries the binding first, so an
+//! explicit `--hook` wins.
+//!
 //! Bindings come from `--hook <arn>=<target>` (repeatable), `IOT_EMULATOR_HOOKS` (one
 //! binding per line) and `--hooks-file` (a JSON object of ARN → target); flags win over the
 //! file. A denial, a failure, a bad response or no answer within 5 s is AccessDenied, as is
@@ -18,6 +22,7 @@ use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
 use super::hook_http::{self, HttpTarget};
+use crate::lambda::Lambda;
 use crate::registry::{ErrorKind, IotError, IotResult};
 
 /// AWS gives the Lambda 5 seconds.
@@ -137,6 +142,37 @@ fn denied(message: impl Into<String>) -> IotError {
     IotError::new(ErrorKind::AccessDenied, message)
 }
 
+/// Runs the hook of `arn`: its `--hook` binding if it has one, else the emulator's Lambda
+/// function of that ARN; on `allowProvisioning: true`, its `parameterOverrides`.
+pub async fn invoke_target(
+    bindings: &HookBindings,
+    lambda: &Lambda,
+    arn: &str,
+    event: &HookEvent,
+) -> IotResult<BTreeMap<String, String>> {
+    if bindings.target(arn).is_some() || !lambda.exists(arn) {
+        return invoke(bindings, arn, event).await;
+    }
+    let body = serde_json::to_vec(event).map_err(|e| IotError::internal(e.to_string()))?;
+    let done = match lambda.invoke_within(arn, &body, bindings.timeout).await {
+        Ok(done) => done,
+        Err(e) => {
+            tracing::warn!(%arn, cause = %e, "pre-provisioning hook function could not run");
+            return Err(denied(format!(
+                "The pre-provisioning hook {arn} failed: {e}"
+            )));
+        }
+    };
+    if done.function_error.is_some() {
+        let text = String::from_utf8_lossy(&done.payload);
+        tracing::warn!(%arn, error = %text, "pre-provisioning hook function failed");
+        return Err(denied(format!(
+            "The pre-provisioning hook {arn} failed: {text}"
+        )));
+    }
+    reply(arn, &done.payload)
+}
+
 /// Runs the hook bound to `arn`; on `allowProvisioning: true`, its `parameterOverrides`.
 pub async fn invoke(
     bindings: &HookBindings,
@@ -145,7 +181,7 @@ pub async fn invoke(
 ) -> IotResult<BTreeMap<String, String>> {
     let target = bindings.target(arn).ok_or_else(|| {
         denied(format!(
-            "The pre-provisioning hook {arn} has no local binding; start the emulator with --hook {arn}=<command or http URL>"
+            "The pre-provisioning hook {arn} has no local binding; create it with `aws lambda create-function` or start the emulator with --hook {arn}=<command or http URL>"
         ))
     })?;
     let body = serde_json::to_vec(event).map_err(|e| IotError::internal(e.to_string()))?;

@@ -62,7 +62,9 @@ pub async fn register_thing(
     let mut parameters = request.parameters.clone();
     if let Some(hook) = &template.pre_provisioning_hook {
         let event = hook_event(emulator, &request)?;
-        let overrides = hook::invoke(&emulator.hooks, &hook.target_arn, &event).await?;
+        let overrides =
+            hook::invoke_target(&emulator.hooks, &emulator.lambda, &hook.target_arn, &event)
+                .await?;
         parameters.extend(overrides);
     }
     let parsed = Template::parse(template.default_body())?;
