@@ -21,14 +21,14 @@ const LACKING: &[(&str, &str)] = &[
          iot-emulator does not implement s3 GET ?versioning",
     ),
     (
-        "logs describe-log-groups",
-        "An error occurred (NotImplementedException) when calling the DescribeLogGroups \
-         operation: iot-emulator does not implement logs DescribeLogGroups",
+        "logs describe-metric-filters",
+        "An error occurred (NotImplementedException) when calling the DescribeMetricFilters \
+         operation: iot-emulator does not implement logs DescribeMetricFilters",
     ),
     (
-        "lambda list-functions",
-        "An error occurred (NotImplementedException) when calling the ListFunctions \
-         operation: iot-emulator does not implement lambda GET /2015-03-31/functions",
+        "lambda list-layers",
+        "An error occurred (NotImplementedException) when calling the ListLayers \
+         operation: iot-emulator does not implement lambda GET /2018-10-31/layers",
     ),
     (
         "cloudformation list-stack-sets",

@@ -87,9 +87,9 @@ lacking = [
     ("ec2", "describe_instances", {}, "NotImplemented", "ec2 DescribeInstances"),
     ("s3", "get_bucket_versioning", {"Bucket": "things"}, "NotImplemented", "s3 GET ?versioning"),
     ("s3", "get_object_tagging", {"Bucket": "things", "Key": "k"}, "NotImplemented", "s3 GET ?tagging"),
-    ("logs", "describe_log_groups", {}, "NotImplementedException", "logs DescribeLogGroups"),
+    ("logs", "describe_metric_filters", {}, "NotImplementedException", "logs DescribeMetricFilters"),
     ("dynamodb", "list_tables", {}, "NotImplementedException", "dynamodb ListTables"),
-    ("lambda", "list_functions", {}, "NotImplementedException", "lambda GET /2015-03-31/functions"),
+    ("lambda", "list_layers", {}, "NotImplementedException", "lambda GET /2018-10-31/layers"),
     ("cloudwatch", "list_metrics", {}, "NotImplementedException", "monitoring ListMetrics"),
 ]
 for service, op, kwargs, code, names in lacking:
