@@ -27,6 +27,7 @@ pub mod thing_group_members;
 pub mod thing_ops;
 pub mod thing_principal;
 pub mod thing_type;
+pub mod topic_rule;
 pub mod validate;
 
 #[cfg(test)]
@@ -67,6 +68,10 @@ pub struct Inner {
     pub sessions: Table<session::StoredSession>,
     /// Their queued QoS 1 messages, keyed `"<clientId>\n<seq>"`.
     pub session_messages: Table<session::StoredMessage>,
+    /// Topic rules, keyed by name.
+    pub topic_rules: Table<topic_rule::TopicRule>,
+    /// Topic rule destinations, keyed by ARN.
+    pub topic_rule_destinations: Table<topic_rule::TopicRuleDestination>,
     /// Small singletons (registration code, endpoint prefixes, entropy counters, the CA).
     pub meta: Table<serde_json::Value>,
 }
@@ -88,6 +93,8 @@ impl Inner {
             retained: Table::new("retained"),
             sessions: Table::new("sessions"),
             session_messages: Table::new("session_messages"),
+            topic_rules: Table::new("topic_rules"),
+            topic_rule_destinations: Table::new("topic_rule_destinations"),
             meta: Table::new("meta"),
         }
     }
@@ -108,6 +115,8 @@ impl Inner {
             "retained" => &mut self.retained,
             "sessions" => &mut self.sessions,
             "session_messages" => &mut self.session_messages,
+            "topic_rules" => &mut self.topic_rules,
+            "topic_rule_destinations" => &mut self.topic_rule_destinations,
             "meta" => &mut self.meta,
             _ => return None,
         })
@@ -154,6 +163,9 @@ struct Shared {
     /// Bumped, under the lock, by every write that changes a table in
     /// [`AUTHORIZATION_TABLES`]; see [`Registry::authorization_generation`].
     authorization_generation: AtomicU64,
+    /// Bumped by every write that touches the `topic_rules` table (and by a reset); see
+    /// [`Registry::topic_rules_generation`].
+    topic_rules_generation: AtomicU64,
     /// Writes applied and waiting for their fsync.
     journal: journal::Journal,
 }
@@ -200,6 +212,7 @@ impl Registry {
                 entropy,
                 events: tokio::sync::broadcast::channel(256).0,
                 authorization_generation: AtomicU64::new(0),
+                topic_rules_generation: AtomicU64::new(0),
                 journal: Default::default(),
             }),
         })
@@ -248,6 +261,17 @@ impl Registry {
         if touched {
             self.bump_authorization_always();
         }
+        if tx.undo.iter().any(|(table, _, _)| *table == "topic_rules") {
+            self.shared
+                .topic_rules_generation
+                .fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A number that changes whenever a write touches the topic rules: the rules engine
+    /// recompiles its rules when it moves.
+    pub fn topic_rules_generation(&self) -> u64 {
+        self.shared.topic_rules_generation.load(Ordering::SeqCst)
     }
 
     fn bump_authorization_always(&self) {
@@ -341,6 +365,9 @@ impl Registry {
         }
         *inner = Inner::new();
         self.bump_authorization_always();
+        self.shared
+            .topic_rules_generation
+            .fetch_add(1, Ordering::SeqCst);
         let mut tx = Tx::default();
         for (k, v) in kept {
             inner.meta.put(&mut tx, k, v);
