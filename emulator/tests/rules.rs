@@ -9,7 +9,9 @@ mod common;
 
 use std::sync::OnceLock;
 
+use broker_support::{device, run, spawn, text, wait, wait_subscribed, Device};
 use common::{run_python_async, CliResult};
+use iot_emulator::registry::certificate::CertStatus;
 use iot_emulator::{Config, Running};
 use serde_json::{json, Value};
 
@@ -38,13 +40,19 @@ fn shared() -> &'static Running {
 
 /// `aws iot <args>` against the shared emulator.
 async fn aws(args: &[&str]) -> CliResult {
+    aws_service("iot", args).await
+}
+
+/// `aws <service> <args>` against the shared emulator.
+async fn aws_service(service: &str, args: &[&str]) -> CliResult {
     let url = shared().ready.api_url.clone();
-    let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let mut all: Vec<String> = vec![service.to_string()];
+    all.extend(args.iter().map(|s| s.to_string()));
     all.extend(["--endpoint-url".to_string(), url]);
     tokio::task::spawn_blocking(move || {
         let mut cmd = std::process::Command::new(common::venv().join("bin/aws"));
         common::aws_env(&mut cmd);
-        let out = cmd.arg("iot").args(&all).output().expect("aws CLI");
+        let out = cmd.args(&all).output().expect("aws CLI");
         CliResult {
             success: out.status.success(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -167,4 +175,136 @@ async fn boto3_lists_replaces_toggles_and_deletes() {
     assert_eq!(r["destination_after_update"], "DISABLED");
     assert_eq!(r["destination_listed"], true);
     assert_eq!(r["destination_deleted"], "UnauthorizedException");
+}
+
+/// An HTTP publish through `aws iot-data publish`.
+async fn http_publish(topic: &str, payload: &str) {
+    let out = aws_service(
+        "iot-data",
+        &[
+            "publish",
+            "--topic",
+            topic,
+            "--qos",
+            "1",
+            "--payload",
+            payload,
+        ],
+    )
+    .await;
+    assert!(out.success, "iot-data publish {topic}: {}", out.stderr);
+}
+
+/// A device publish with mosquitto_pub (`version`: `mqttv311` or `5`).
+async fn device_publish(dev: &Device, version: &str, topic: &str, payload: &str) {
+    let client_id = format!("pub-{}", topic.replace('/', "-"));
+    let args = [
+        "-V", version, "-i", &client_id, "-q", "1", "-t", topic, "-m", payload,
+    ];
+    let out = run("mosquitto_pub", shared(), dev, &args).await;
+    assert!(out.status.success(), "publish {topic}: {}", text(&out));
+}
+
+/// A mosquitto_sub client on `filters` that exits after `count` messages; returns it once
+/// the broker holds its subscriptions.
+async fn subscriber(dev: &Device, id: &str, filters: &[&str], count: usize) -> std::process::Child {
+    let count = count.to_string();
+    let mut args = vec![
+        "-V", "5", "-i", id, "-q", "1", "-C", &count, "-W", "30", "-v",
+    ];
+    for f in filters {
+        args.extend(["-t", f]);
+    }
+    let child = spawn("mosquitto_sub", shared(), dev, &args);
+    for f in filters {
+        wait_subscribed(shared(), id, f).await;
+    }
+    child
+}
+
+/// The `topic payload` lines a subscriber printed.
+async fn received(child: std::process::Child) -> Vec<String> {
+    let out = wait(child).await;
+    assert!(out.status.success(), "subscriber: {}", text(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn republish_fires_for_device_and_http_publishes_and_not_when_disabled() {
+    let republish =
+        |topic: &str| json!([{"republish": {"roleArn": ROLE, "topic": topic, "qos": 1}}]);
+    // Evaluated first (name order): if it fired, its output would arrive first.
+    create_rule(
+        "rep_a_disabled",
+        json!({"sql": "SELECT * FROM 'sensors/+/data'", "ruleDisabled": true,
+               "actions": republish("rules/out/disabled")}),
+    )
+    .await;
+    create_rule(
+        "rep_b_enabled",
+        json!({"sql": "SELECT * FROM 'sensors/+/data'", "actions": republish("rules/out/enabled")}),
+    )
+    .await;
+    let dev = device(shared(), Some(CertStatus::Active)).await;
+    let sub = subscriber(&dev, "rep-sub", &["rules/out/#"], 3).await;
+    device_publish(&dev, "mqttv311", "sensors/s1/data", r#"{"temp":21}"#).await;
+    device_publish(&dev, "5", "sensors/s2/data", r#"{"temp":22}"#).await;
+    // Not selected by the filter: nothing comes of it.
+    device_publish(&dev, "5", "sensors/s2/other", r#"{"temp":0}"#).await;
+    http_publish("sensors/s3/data", r#"{"temp":23}"#).await;
+    assert_eq!(
+        received(sub).await,
+        vec![
+            r#"rules/out/enabled {"temp":21}"#,
+            r#"rules/out/enabled {"temp":22}"#,
+            r#"rules/out/enabled {"temp":23}"#,
+        ]
+    );
+    // Enabled again, it fires.
+    let out = aws(&["enable-topic-rule", "--rule-name", "rep_a_disabled"]).await;
+    assert!(out.success, "{}", out.stderr);
+    let sub = subscriber(&dev, "rep-sub-2", &["rules/out/#"], 2).await;
+    http_publish("sensors/s4/data", "not json").await;
+    let mut got = received(sub).await;
+    got.sort();
+    assert_eq!(
+        got,
+        vec!["rules/out/disabled not json", "rules/out/enabled not json"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn basic_ingest_reaches_only_the_named_rule() {
+    let republish = json!([{"republish": {"roleArn": ROLE, "topic": "rules/ingested", "qos": 1}}]);
+    create_rule(
+        "ingest_rule",
+        json!({"sql": "SELECT * FROM 'ingest/not/used'", "actions": republish}),
+    )
+    .await;
+    create_rule(
+        "ingest_off",
+        json!({"sql": "SELECT * FROM 'ingest/not/used'", "ruleDisabled": true,
+               "actions": [{"republish": {"roleArn": ROLE, "topic": "rules/ingested_off"}}]}),
+    )
+    .await;
+    let dev = device(shared(), Some(CertStatus::Active)).await;
+    let filters = [
+        "rules/ingested",
+        "rules/ingested_off",
+        "$aws/rules/#",
+        "factory/#",
+    ];
+    let sub = subscriber(&dev, "ingest-sub", &filters, 2).await;
+    // Dropped: no such rule, a disabled rule. Never routed to subscribers either.
+    device_publish(&dev, "5", "$aws/rules/no_such_rule/factory/a", "lost").await;
+    device_publish(&dev, "5", "$aws/rules/ingest_off/factory/a", "off").await;
+    device_publish(&dev, "mqttv311", "$aws/rules/ingest_rule/factory/a", "one").await;
+    http_publish("$aws/rules/ingest_rule/factory/b", "two").await;
+    assert_eq!(
+        received(sub).await,
+        vec!["rules/ingested one", "rules/ingested two"]
+    );
 }
