@@ -308,3 +308,199 @@ async fn basic_ingest_reaches_only_the_named_rule() {
         vec!["rules/ingested one", "rules/ingested two"]
     );
 }
+
+/// One request a [`listener`] received.
+#[derive(Debug)]
+struct Received {
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Received {
+    fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().skip(1).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    }
+}
+
+/// A local HTTP server answering every request with `status`; returns its address and
+/// the requests it receives.
+async fn listener(status: u16) -> (String, tokio::sync::mpsc::UnboundedReceiver<Received>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let socket = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = socket.local_addr().expect("address").to_string();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = socket.accept().await {
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 4096];
+            let received = loop {
+                let Ok(n) = stream.read(&mut buf).await else {
+                    break None;
+                };
+                if n == 0 {
+                    break None;
+                }
+                raw.extend_from_slice(&buf[..n]);
+                let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+                    continue;
+                };
+                let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+                let request = Received {
+                    head,
+                    body: Vec::new(),
+                };
+                let length: usize = request
+                    .header("content-length")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                if raw.len() >= end + 4 + length {
+                    let body = raw[end + 4..end + 4 + length].to_vec();
+                    break Some(Received { body, ..request });
+                }
+            };
+            let reply =
+                format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            let _ = stream.write_all(reply.as_bytes()).await;
+            if let Some(r) = received {
+                let _ = tx.send(r);
+            }
+        }
+    });
+    (addr, rx)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_action_posts_to_a_local_listener() {
+    let (addr, mut requests) = listener(200).await;
+    let url = format!("http://{addr}/ingest?src=rule");
+    create_rule(
+        "http_rule",
+        json!({"sql": "SELECT * FROM 'hooks/+/ok'",
+               "actions": [{"http": {"url": url, "headers": [{"key": "x-test", "value": "static"}]}}]}),
+    )
+    .await;
+    http_publish("hooks/h1/ok", r#"{"level":3}"#).await;
+    let request = requests.recv().await.expect("a POST");
+    assert!(
+        request.head.starts_with("POST /ingest?src=rule HTTP/1.1"),
+        "{}",
+        request.head
+    );
+    assert_eq!(request.header("x-test").as_deref(), Some("static"));
+    assert_eq!(
+        request.header("content-type").as_deref(),
+        Some("application/json")
+    );
+    assert_eq!(request.body, br#"{"level":3}"#);
+    // A payload that is not JSON goes as it is, as octets.
+    let dev = device(shared(), Some(CertStatus::Active)).await;
+    device_publish(&dev, "5", "hooks/h2/ok", "raw-bytes").await;
+    let request = requests.recv().await.expect("a second POST");
+    assert_eq!(
+        request.header("content-type").as_deref(),
+        Some("application/octet-stream")
+    );
+    assert_eq!(request.body, b"raw-bytes");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn error_action_gets_the_error_document_when_http_fails() {
+    let (addr, mut requests) = listener(400).await;
+    let url = format!("http://{addr}/refuses");
+    create_rule(
+        "http_fail_rule",
+        json!({"sql": "SELECT * FROM 'hooks/+/fail'",
+               "actions": [{"http": {"url": url}}],
+               "errorAction": {"republish": {"roleArn": ROLE, "topic": "rules/errors/http", "qos": 1}}}),
+    )
+    .await;
+    let dev = device(shared(), Some(CertStatus::Active)).await;
+    let sub = subscriber(&dev, "error-sub", &["rules/errors/http"], 1).await;
+    device_publish(&dev, "mqttv311", "hooks/h1/fail", r#"{"x":1}"#).await;
+    assert!(requests.recv().await.is_some(), "the action tried");
+    let lines = received(sub).await;
+    let document = lines[0]
+        .strip_prefix("rules/errors/http ")
+        .expect("error topic");
+    let document: Value = serde_json::from_str(document).expect("JSON error document");
+    assert_eq!(document["ruleName"], "http_fail_rule");
+    assert_eq!(document["topic"], "hooks/h1/fail");
+    assert_eq!(document["clientId"], "pub-hooks-h1-fail");
+    assert_eq!(document["base64OriginalPayload"], "eyJ4IjoxfQ==");
+    assert!(document["cloudwatchTraceId"]
+        .as_str()
+        .is_some_and(|t| t.len() == 36));
+    let failure = &document["failures"][0];
+    assert_eq!(failure["failedAction"], "HttpAction");
+    assert_eq!(failure["failedResource"], url);
+    assert!(
+        failure["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("400")),
+        "{failure}"
+    );
+}
+
+/// A stand-in for the Lambda engine: records each invocation; functions whose ARN ends
+/// in `missing` do not exist.
+#[derive(Debug)]
+struct RecordingInvoker(tokio::sync::mpsc::UnboundedSender<(String, Vec<u8>)>);
+
+impl iot_emulator::rules::FunctionInvoker for RecordingInvoker {
+    fn invoke_event<'a>(
+        &'a self,
+        function_arn: &'a str,
+        payload: Vec<u8>,
+    ) -> iot_emulator::rules::Pending<'a> {
+        Box::pin(async move {
+            if function_arn.ends_with("missing") {
+                return Err(format!("Function not found: {function_arn}"));
+            }
+            let _ = self.0.send((function_arn.to_string(), payload));
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lambda_actions_go_through_the_installed_invoker() {
+    let (tx, mut invoked) = tokio::sync::mpsc::unbounded_channel();
+    shared()
+        .rules
+        .install_function_invoker(std::sync::Arc::new(RecordingInvoker(tx)));
+    let function = "arn:aws:lambda:us-east-1:123456789012:function:rules-fn";
+    create_rule(
+        "lambda_rule",
+        json!({"sql": "SELECT * FROM 'lambda/+/in'",
+               "actions": [{"lambda": {"functionArn": function}},
+                           {"lambda": {"functionArn": format!("{function}-missing")}}],
+               "errorAction": {"republish": {"roleArn": ROLE, "topic": "rules/errors/lambda"}}}),
+    )
+    .await;
+    let dev = device(shared(), Some(CertStatus::Active)).await;
+    let sub = subscriber(&dev, "lambda-sub", &["rules/errors/lambda"], 1).await;
+    http_publish("lambda/l1/in", r#"{"event":1}"#).await;
+    let (arn, payload) = invoked.recv().await.expect("an invocation");
+    assert_eq!(
+        (arn.as_str(), payload.as_slice()),
+        (function, &br#"{"event":1}"#[..])
+    );
+    let lines = received(sub).await;
+    let document = lines[0]
+        .strip_prefix("rules/errors/lambda ")
+        .expect("error topic");
+    let document: Value = serde_json::from_str(document).expect("JSON");
+    assert_eq!(document["clientId"], "n/a");
+    assert_eq!(document["failures"][0]["failedAction"], "LambdaAction");
+    assert_eq!(
+        document["failures"][0]["failedResource"],
+        format!("{function}-missing")
+    );
+}

@@ -126,6 +126,12 @@ pub fn compile(value: &Value, version: SqlVersion) -> IotResult<Action> {
         }
         "cloudwatchLogs" => {
             let logs: LogsIn = body(kind, inner)?;
+            if logs.batch_mode == Some(true) {
+                // Refused rather than ignored: events are written one message at a time.
+                return Err(invalid(
+                    "iot-emulator does not support batchMode on cloudwatchLogs actions",
+                ));
+            }
             let group = logs
                 .log_group_name
                 .ok_or_else(|| required("logGroupName"))?;
@@ -155,6 +161,7 @@ struct LambdaIn {
 #[serde(rename_all = "camelCase")]
 struct LogsIn {
     log_group_name: Option<String>,
+    batch_mode: Option<bool>,
 }
 
 #[derive(Deserialize)]
