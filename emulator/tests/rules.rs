@@ -504,3 +504,67 @@ async fn lambda_actions_go_through_the_installed_invoker() {
         format!("{function}-missing")
     );
 }
+
+// The tests below need the full IoT SQL language (WHERE, projections, topic(n) and
+// `${...}` templates) from `rules::sql`.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn where_projection_and_topic_templates_shape_what_is_republished() {
+    create_rule(
+        "sql_rule",
+        json!({"sql": "SELECT temp, topic(2) AS device FROM 'sql/+/data' WHERE temp > 25",
+               "actions": [{"republish": {"roleArn": ROLE, "topic": "sqlout/${topic(2)}", "qos": 1}}]}),
+    )
+    .await;
+    create_rule(
+        "sql_quotes",
+        json!({"sql": "SELECT * FROM 'sqlq/+' WHERE state = \"on\"",
+               "actions": [{"republish": {"roleArn": ROLE, "topic": "sqlout/quoted/${topic(2)}"}}]}),
+    )
+    .await;
+    create_rule(
+        "sql_ingest",
+        json!({"sql": "SELECT * FROM 'sql/ingest/unused'",
+               "actions": [{"republish": {"roleArn": ROLE, "topic": "sqlout/ingested/${topic()}"}}]}),
+    )
+    .await;
+    let dev = device(shared(), Some(CertStatus::Active)).await;
+    let sub = subscriber(&dev, "sql-sub", &["sqlout/#"], 4).await;
+    device_publish(&dev, "5", "sql/d1/data", r#"{"temp":20}"#).await;
+    device_publish(&dev, "mqttv311", "sql/d2/data", r#"{"temp":30,"other":1}"#).await;
+    device_publish(&dev, "5", "sql/d3/data", r#"{"humidity":1}"#).await;
+    http_publish("sql/d4/data", r#"{"temp":26}"#).await;
+    http_publish("sqlq/off", r#"{"state":"off"}"#).await;
+    http_publish("sqlq/lamp", r#"{"state":"on"}"#).await;
+    device_publish(&dev, "5", "$aws/rules/sql_ingest/line/7", r#"{"n":7}"#).await;
+    assert_eq!(
+        received(sub).await,
+        vec![
+            r#"sqlout/d2 {"temp":30,"device":"d2"}"#,
+            r#"sqlout/d4 {"temp":26,"device":"d4"}"#,
+            r#"sqlout/quoted/lamp {"state":"on"}"#,
+            r#"sqlout/ingested/line/7 {"n":7}"#,
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_header_values_take_substitutions() {
+    let (addr, mut requests) = listener(200).await;
+    create_rule(
+        "http_template_rule",
+        json!({"sql": "SELECT level FROM 'hooks/+/tpl'",
+               "actions": [{"http": {"url": format!("http://{addr}/d/${{topic(2)}}"),
+                                     "headers": [{"key": "x-device", "value": "${topic(2)}"}]}}]}),
+    )
+    .await;
+    http_publish("hooks/dev9/tpl", r#"{"level":3,"noise":true}"#).await;
+    let request = requests.recv().await.expect("a POST");
+    assert!(
+        request.head.starts_with("POST /d/dev9 HTTP/1.1"),
+        "{}",
+        request.head
+    );
+    assert_eq!(request.header("x-device").as_deref(), Some("dev9"));
+    assert_eq!(request.body, br#"{"level":3}"#);
+}
