@@ -1,10 +1,32 @@
 //! The AWS IoT SQL language: parse a rule's statement, evaluate it against one message,
 //! and render `${...}` substitution templates in action fields.
 //!
-//! This is the interface the rest of the rules engine relies on. The bodies below are a
-//! placeholder that understands only `SELECT * FROM '<filter>'`; the full language
-//! (versions 2015-10-08 and 2016-03-23, Undefined semantics, the function set) replaces
-//! them behind the same signatures.
+//! Versions 2015-10-08 and 2016-03-23 (beta behaves as 2016-03-23), AWS's Undefined
+//! semantics, and the function set in [`functions`]. Layout: [`lexer`] (tokens) ->
+//! [`parser`] (syntax tree in [`ast`]) -> [`eval`] (with [`ops`], [`functions`] and the
+//! values of [`value`]); [`template`] reuses the expression parser and evaluator.
+
+mod ast;
+mod eval;
+mod functions;
+mod lexer;
+mod ops;
+mod parser;
+mod template;
+mod value;
+
+#[cfg(test)]
+mod eval_tests;
+#[cfg(test)]
+mod function_tests;
+#[cfg(test)]
+mod fuzz;
+#[cfg(test)]
+mod parser_tests;
+#[cfg(test)]
+mod template_tests;
+#[cfg(test)]
+mod test_support;
 
 use serde_json::Value;
 
@@ -81,28 +103,14 @@ pub enum Outcome {
 #[derive(Debug, Clone)]
 pub struct Statement {
     version: SqlVersion,
-    topic_filter: Option<String>,
+    query: ast::Query,
 }
 
 impl Statement {
     /// Parses `sql` under `version`. Unsupported functions and syntax are refused here.
     pub fn parse(sql: &str, version: SqlVersion) -> Result<Statement, SqlParseError> {
-        let rest = sql.trim();
-        let refuse = || SqlParseError {
-            message: format!("Unsupported SQL in this placeholder parser: {sql}"),
-        };
-        let rest = strip_keyword(rest, "SELECT").ok_or_else(refuse)?;
-        let rest = rest.trim_start().strip_prefix('*').ok_or_else(refuse)?;
-        let rest = strip_keyword(rest.trim_start(), "FROM").ok_or_else(refuse)?;
-        let rest = rest.trim();
-        let filter = rest
-            .strip_prefix('\'')
-            .and_then(|r| r.strip_suffix('\''))
-            .ok_or_else(refuse)?;
-        Ok(Statement {
-            version,
-            topic_filter: Some(filter.to_string()),
-        })
+        let query = parser::parse_statement(sql, version)?;
+        Ok(Statement { version, query })
     }
 
     pub fn version(&self) -> SqlVersion {
@@ -112,15 +120,19 @@ impl Statement {
     /// The FROM topic filter without quotes (`topicPattern`); `None` when the statement
     /// has no FROM (allowed for rules used only through Basic Ingest).
     pub fn topic_filter(&self) -> Option<&str> {
-        self.topic_filter.as_deref()
+        match &self.query.source {
+            ast::Source::Topic(filter) => filter.as_deref(),
+            ast::Source::Expr(_) => None,
+        }
     }
 
     /// Runs WHERE then SELECT. `Ok(None)` when WHERE is not `true`.
     pub fn evaluate(&self, msg: &MessageContext<'_>) -> Result<Option<Outcome>, EvalError> {
-        Ok(Some(match serde_json::from_slice::<Value>(msg.payload) {
-            Ok(v @ Value::Object(_)) => Outcome::Json(v),
-            _ => Outcome::Bytes(msg.payload.to_vec()),
-        }))
+        let ctx = eval::Ctx {
+            msg,
+            version: self.version,
+        };
+        eval::run(&self.query, &ctx)
     }
 }
 
@@ -128,31 +140,27 @@ impl Statement {
 /// URL and headers, ...), parsed once at rule creation.
 #[derive(Debug, Clone)]
 pub struct Template {
-    text: String,
+    parts: Vec<template::Part>,
+    version: SqlVersion,
 }
 
 impl Template {
     pub fn parse(text: &str, version: SqlVersion) -> Result<Template, SqlParseError> {
-        let _ = version;
-        if text.contains("${") {
-            return Err(SqlParseError {
-                message: format!("Substitution templates are not supported yet: {text}"),
-            });
-        }
         Ok(Template {
-            text: text.to_string(),
+            parts: template::parse(text, version)?,
+            version,
         })
+    }
+
+    /// Whether the text contains at least one `${...}` substitution.
+    pub fn is_templated(&self) -> bool {
+        self.parts
+            .iter()
+            .any(|p| matches!(p, template::Part::Expr(_)))
     }
 
     /// Renders the template for one message; Undefined expressions render as empty text.
     pub fn render(&self, msg: &MessageContext<'_>) -> Result<String, EvalError> {
-        let _ = msg;
-        Ok(self.text.clone())
+        Ok(template::render(&self.parts, msg, self.version))
     }
-}
-
-fn strip_keyword<'a>(s: &'a str, keyword: &str) -> Option<&'a str> {
-    let head = s.get(..keyword.len())?;
-    head.eq_ignore_ascii_case(keyword)
-        .then(|| &s[keyword.len()..])
 }
