@@ -505,6 +505,36 @@ async fn lambda_actions_go_through_the_installed_invoker() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_brokers_own_presence_events_reach_rules() {
+    create_rule(
+        "presence_rule",
+        json!({"sql": "SELECT * FROM '$aws/events/presence/connected/presence-probe'",
+               "actions": [{"republish": {"roleArn": ROLE, "topic": "rules/presence", "qos": 1}}]}),
+    )
+    .await;
+    let dev = device(shared(), Some(CertStatus::Active)).await;
+    let sub = subscriber(&dev, "presence-sub", &["rules/presence"], 1).await;
+    let args = [
+        "-V",
+        "5",
+        "-i",
+        "presence-probe",
+        "-t",
+        "probe/x",
+        "-m",
+        "hi",
+    ];
+    let out = run("mosquitto_pub", shared(), &dev, &args).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let lines = received(sub).await;
+    let event = lines[0].strip_prefix("rules/presence ").expect("topic");
+    let event: Value = serde_json::from_str(event).expect("JSON event");
+    assert_eq!(event["clientId"], "presence-probe");
+    assert_eq!(event["eventType"], "connected");
+    assert_eq!(event["principalIdentifier"], dev.id);
+}
+
 // The tests below need the full IoT SQL language (WHERE, projections, topic(n) and
 // `${...}` templates) from `rules::sql`.
 
