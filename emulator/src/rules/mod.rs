@@ -19,3 +19,6 @@ pub mod sql;
 pub use engine::{Engine, Inbound};
 pub use rule::{create, replace, Payload};
 pub use sinks::{FunctionInvoker, LogSink, Pending};
+
+#[cfg(test)]
+mod engine_tests;
