@@ -448,6 +448,53 @@ async fn error_action_gets_the_error_document_when_http_fails() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_disabled_destination_stops_its_http_actions() {
+    let (addr, _requests) = listener(200).await;
+    let config = json!({"httpUrlConfiguration": {"confirmationUrl": format!("http://{addr}/")}});
+    let created = aws(&[
+        "create-topic-rule-destination",
+        "--destination-configuration",
+        &config.to_string(),
+    ])
+    .await
+    .json();
+    let arn = created["topicRuleDestination"]["arn"]
+        .as_str()
+        .expect("arn");
+    assert_eq!(created["topicRuleDestination"]["status"], "ENABLED");
+    let out = aws(&[
+        "update-topic-rule-destination",
+        "--arn",
+        arn,
+        "--status",
+        "DISABLED",
+    ])
+    .await;
+    assert!(out.success, "{}", out.stderr);
+    create_rule(
+        "http_disabled_dest",
+        json!({"sql": "SELECT * FROM 'hooks/+/dest'",
+               "actions": [{"http": {"url": format!("http://{addr}/in")}}],
+               "errorAction": {"republish": {"roleArn": ROLE, "topic": "rules/errors/dest"}}}),
+    )
+    .await;
+    let dev = device(shared(), Some(CertStatus::Active)).await;
+    let sub = subscriber(&dev, "dest-sub", &["rules/errors/dest"], 1).await;
+    http_publish("hooks/h1/dest", "{}").await;
+    let lines = received(sub).await;
+    let document: Value =
+        serde_json::from_str(lines[0].strip_prefix("rules/errors/dest ").expect("topic"))
+            .expect("JSON");
+    let message = document["failures"][0]["errorMessage"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains(arn) && message.contains("DISABLED"),
+        "{message}"
+    );
+}
+
 /// A stand-in for the Lambda engine: records each invocation; functions whose ARN ends
 /// in `missing` do not exist.
 #[derive(Debug)]
