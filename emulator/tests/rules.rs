@@ -6,78 +6,16 @@
 
 mod broker_support;
 mod common;
+mod rules_support;
 
-use std::sync::OnceLock;
-
-use broker_support::{device, run, spawn, text, wait, wait_subscribed, Device};
-use common::{run_python_async, CliResult};
+use broker_support::{device, run, text};
+use common::run_python_async;
 use iot_emulator::registry::certificate::CertStatus;
-use iot_emulator::{Config, Running};
+use rules_support::{
+    aws, create_rule, device_publish, http_publish, listener, received, shared, subscriber,
+    RecordingInvoker, ROLE,
+};
 use serde_json::{json, Value};
-
-/// The emulator every test here shares, on a runtime of its own so it outlives each
-/// test's runtime.
-fn shared() -> &'static Running {
-    static SHARED: OnceLock<(tokio::runtime::Runtime, Running)> = OnceLock::new();
-    let (_, running) = SHARED.get_or_init(|| {
-        // Started from a plain thread: the caller is inside its test's runtime.
-        std::thread::spawn(|| {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            let running = runtime
-                .block_on(iot_emulator::start(Config::for_tests()))
-                .expect("emulator starts");
-            (runtime, running)
-        })
-        .join()
-        .expect("emulator thread")
-    });
-    running
-}
-
-/// `aws iot <args>` against the shared emulator.
-async fn aws(args: &[&str]) -> CliResult {
-    aws_service("iot", args).await
-}
-
-/// `aws <service> <args>` against the shared emulator.
-async fn aws_service(service: &str, args: &[&str]) -> CliResult {
-    let url = shared().ready.api_url.clone();
-    let mut all: Vec<String> = vec![service.to_string()];
-    all.extend(args.iter().map(|s| s.to_string()));
-    all.extend(["--endpoint-url".to_string(), url]);
-    tokio::task::spawn_blocking(move || {
-        let mut cmd = std::process::Command::new(common::venv().join("bin/aws"));
-        common::aws_env(&mut cmd);
-        let out = cmd.args(&all).output().expect("aws CLI");
-        CliResult {
-            success: out.status.success(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    })
-    .await
-    .expect("aws task")
-}
-
-/// Creates `name` with the aws CLI from a `TopicRulePayload`.
-async fn create_rule(name: &str, payload: Value) {
-    let body = payload.to_string();
-    let out = aws(&[
-        "create-topic-rule",
-        "--rule-name",
-        name,
-        "--topic-rule-payload",
-        &body,
-    ])
-    .await;
-    assert!(out.success, "create-topic-rule {name}: {}", out.stderr);
-}
-
-const ROLE: &str = "arn:aws:iam::123456789012:role/rules";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn aws_cli_creates_gets_and_refuses_bad_sql() {
@@ -177,61 +115,6 @@ async fn boto3_lists_replaces_toggles_and_deletes() {
     assert_eq!(r["destination_deleted"], "UnauthorizedException");
 }
 
-/// An HTTP publish through `aws iot-data publish`.
-async fn http_publish(topic: &str, payload: &str) {
-    let out = aws_service(
-        "iot-data",
-        &[
-            "publish",
-            "--topic",
-            topic,
-            "--qos",
-            "1",
-            "--payload",
-            payload,
-        ],
-    )
-    .await;
-    assert!(out.success, "iot-data publish {topic}: {}", out.stderr);
-}
-
-/// A device publish with mosquitto_pub (`version`: `mqttv311` or `5`).
-async fn device_publish(dev: &Device, version: &str, topic: &str, payload: &str) {
-    let client_id = format!("pub-{}", topic.replace('/', "-"));
-    let args = [
-        "-V", version, "-i", &client_id, "-q", "1", "-t", topic, "-m", payload,
-    ];
-    let out = run("mosquitto_pub", shared(), dev, &args).await;
-    assert!(out.status.success(), "publish {topic}: {}", text(&out));
-}
-
-/// A mosquitto_sub client on `filters` that exits after `count` messages; returns it once
-/// the broker holds its subscriptions.
-async fn subscriber(dev: &Device, id: &str, filters: &[&str], count: usize) -> std::process::Child {
-    let count = count.to_string();
-    let mut args = vec![
-        "-V", "5", "-i", id, "-q", "1", "-C", &count, "-W", "30", "-v",
-    ];
-    for f in filters {
-        args.extend(["-t", f]);
-    }
-    let child = spawn("mosquitto_sub", shared(), dev, &args);
-    for f in filters {
-        wait_subscribed(shared(), id, f).await;
-    }
-    child
-}
-
-/// The `topic payload` lines a subscriber printed.
-async fn received(child: std::process::Child) -> Vec<String> {
-    let out = wait(child).await;
-    assert!(out.status.success(), "subscriber: {}", text(&out));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn republish_fires_for_device_and_http_publishes_and_not_when_disabled() {
     let republish =
@@ -307,73 +190,6 @@ async fn basic_ingest_reaches_only_the_named_rule() {
         received(sub).await,
         vec!["rules/ingested one", "rules/ingested two"]
     );
-}
-
-/// One request a [`listener`] received.
-#[derive(Debug)]
-struct Received {
-    head: String,
-    body: Vec<u8>,
-}
-
-impl Received {
-    fn header(&self, name: &str) -> Option<String> {
-        self.head.lines().skip(1).find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.trim()
-                .eq_ignore_ascii_case(name)
-                .then(|| v.trim().to_string())
-        })
-    }
-}
-
-/// A local HTTP server answering every request with `status`; returns its address and
-/// the requests it receives.
-async fn listener(status: u16) -> (String, tokio::sync::mpsc::UnboundedReceiver<Received>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let socket = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = socket.local_addr().expect("address").to_string();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = socket.accept().await {
-            let mut raw = Vec::new();
-            let mut buf = [0u8; 4096];
-            let received = loop {
-                let Ok(n) = stream.read(&mut buf).await else {
-                    break None;
-                };
-                if n == 0 {
-                    break None;
-                }
-                raw.extend_from_slice(&buf[..n]);
-                let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
-                    continue;
-                };
-                let head = String::from_utf8_lossy(&raw[..end]).into_owned();
-                let request = Received {
-                    head,
-                    body: Vec::new(),
-                };
-                let length: usize = request
-                    .header("content-length")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0);
-                if raw.len() >= end + 4 + length {
-                    let body = raw[end + 4..end + 4 + length].to_vec();
-                    break Some(Received { body, ..request });
-                }
-            };
-            let reply =
-                format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-            let _ = stream.write_all(reply.as_bytes()).await;
-            if let Some(r) = received {
-                let _ = tx.send(r);
-            }
-        }
-    });
-    (addr, rx)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -493,27 +309,6 @@ async fn a_disabled_destination_stops_its_http_actions() {
         message.contains(arn) && message.contains("DISABLED"),
         "{message}"
     );
-}
-
-/// A stand-in for the Lambda engine: records each invocation; functions whose ARN ends
-/// in `missing` do not exist.
-#[derive(Debug)]
-struct RecordingInvoker(tokio::sync::mpsc::UnboundedSender<(String, Vec<u8>)>);
-
-impl iot_emulator::rules::FunctionInvoker for RecordingInvoker {
-    fn invoke_event<'a>(
-        &'a self,
-        function_arn: &'a str,
-        payload: Vec<u8>,
-    ) -> iot_emulator::rules::Pending<'a> {
-        Box::pin(async move {
-            if function_arn.ends_with("missing") {
-                return Err(format!("Function not found: {function_arn}"));
-            }
-            let _ = self.0.send((function_arn.to_string(), payload));
-            Ok(())
-        })
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
