@@ -7,7 +7,7 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
-use super::action::{Action, Headers};
+use super::action::Action;
 use super::engine::{Engine, Inbound};
 use super::filter;
 use super::http::{self, Post};
@@ -18,7 +18,7 @@ use crate::state::DataMessage;
 /// One message as every template and the SQL see it, owned so that actions running
 /// later can render their templates too.
 #[derive(Debug, Clone)]
-struct Subject {
+pub(super) struct Subject {
     /// The full topic as published (for the error document).
     published: String,
     /// What `topic()` sees: without the Basic Ingest prefix.
@@ -29,17 +29,34 @@ struct Subject {
     timestamp_ms: i64,
 }
 
+impl Subject {
+    fn of(message: &Inbound, timestamp_ms: i64) -> Subject {
+        let topic = match filter::basic_ingest(&message.topic) {
+            Some((_, rest)) => rest.to_string(),
+            None => message.topic.clone(),
+        };
+        Subject {
+            published: message.topic.clone(),
+            topic,
+            payload: message.payload.clone(),
+            client_id: message.client_id.clone(),
+            principal: message.principal.clone(),
+            timestamp_ms,
+        }
+    }
+}
+
 /// Why one action failed: an entry of the error document's `failures`.
 #[derive(Debug, Clone)]
-struct Failure {
-    action: String,
-    resource: String,
-    message: String,
+pub(super) struct Failure {
+    pub(super) action: String,
+    pub(super) resource: String,
+    pub(super) message: String,
 }
 
 /// An action with its templates rendered, ready to run without the message.
 #[derive(Debug)]
-enum Ready {
+pub(super) enum Ready {
     Republish(DataMessage),
     Http(Post),
     Lambda { arn: String, payload: Vec<u8> },
@@ -47,7 +64,7 @@ enum Ready {
 }
 
 impl Engine {
-    fn context<R>(&self, s: &Subject, f: impl FnOnce(&MessageContext<'_>) -> R) -> R {
+    pub(super) fn context<R>(&self, s: &Subject, f: impl FnOnce(&MessageContext<'_>) -> R) -> R {
         let registry = &self.shared.registry;
         // `--seed` makes these deterministic: they come from the emulator's entropy.
         let new_uuid = || registry.entropy().uuid("rules-newuuid");
@@ -65,18 +82,7 @@ impl Engine {
 
     /// Runs `rule` against `message` (the worker awaits only for a free action slot).
     pub(super) async fn evaluate(&self, rule: &Compiled, message: &Inbound) {
-        let topic = match filter::basic_ingest(&message.topic) {
-            Some((_, rest)) => rest.to_string(),
-            None => message.topic.clone(),
-        };
-        let subject = Subject {
-            published: message.topic.clone(),
-            topic,
-            payload: message.payload.clone(),
-            client_id: message.client_id.clone(),
-            principal: message.principal.clone(),
-            timestamp_ms: self.shared.registry.clock().now_ms(),
-        };
+        let subject = Subject::of(message, self.shared.registry.clock().now_ms());
         let outcome = match self.context(&subject, |c| rule.statement.evaluate(c)) {
             Ok(Some(outcome)) => outcome,
             Ok(None) => return,
@@ -86,20 +92,7 @@ impl Engine {
                 return;
             }
         };
-        let mut failures = Vec::new();
-        let mut later = Vec::new();
-        for action in &rule.actions {
-            match self.prepare(rule, action, &subject, &outcome) {
-                Ok(Some(Ready::Republish(m))) => {
-                    if let Err(f) = self.republish(action, m) {
-                        failures.push(f);
-                    }
-                }
-                Ok(Some(ready)) => later.push((action.shape_name(), ready)),
-                Ok(None) => {}
-                Err(f) => failures.push(f),
-            }
-        }
+        let (mut failures, later) = self.start_actions(rule, &subject, &outcome);
         if later.is_empty() && (failures.is_empty() || rule.error_action.is_none()) {
             return;
         }
@@ -116,6 +109,31 @@ impl Engine {
         });
     }
 
+    /// Renders every action; republishes at once (in order, on the worker) and returns
+    /// the failures so far and the actions that wait on something outside.
+    fn start_actions(
+        &self,
+        rule: &Compiled,
+        subject: &Subject,
+        outcome: &Outcome,
+    ) -> (Vec<Failure>, Vec<(String, Ready)>) {
+        let mut failures = Vec::new();
+        let mut later = Vec::new();
+        for action in &rule.actions {
+            match self.prepare(rule, action, subject, outcome) {
+                Ok(Some(Ready::Republish(m))) => {
+                    if let Err(f) = self.republish(action, m) {
+                        failures.push(f);
+                    }
+                }
+                Ok(Some(ready)) => later.push((action.shape_name(), ready)),
+                Ok(None) => {}
+                Err(f) => failures.push(f),
+            }
+        }
+        (failures, later)
+    }
+
     /// Renders `action`'s templates; `Ok(None)` for an action that is not executed.
     fn prepare(
         &self,
@@ -128,55 +146,32 @@ impl Engine {
             Outcome::Json(v) => (serde_json::to_vec(v).unwrap_or_default(), true),
             Outcome::Bytes(b) => (b.clone(), false),
         };
-        let render = |t: &Template, resource: &str| {
-            self.context(s, |c| t.render(c)).map_err(|e| Failure {
-                action: action.shape_name(),
-                resource: resource.to_string(),
-                message: e.message,
-            })
-        };
+        let render = |t: &Template| self.render(action, s, t, "");
         Ok(Some(match action {
             Action::Republish {
                 topic,
                 qos,
                 headers,
             } => {
-                let topic = render(topic, "")?;
+                let topic = render(topic)?;
                 let message = self.republished(action, s, topic, *qos, headers, body)?;
                 Ready::Republish(message)
             }
             Action::Http { url, headers } => {
-                let url = render(url, "")?;
-                let mut rendered = Vec::new();
-                for (key, value) in headers {
-                    rendered.push((key.clone(), render(value, &url)?));
-                }
-                let content_type = if json {
-                    "application/json"
-                } else {
-                    "application/octet-stream"
-                };
-                Ready::Http(Post {
-                    url,
-                    headers: rendered,
-                    body: Bytes::from(body),
-                    content_type,
-                })
+                Ready::Http(self.http(action, s, url, headers, body, json)?)
             }
             Action::Lambda { function_arn } => {
-                let arn = render(function_arn, "")?;
+                let arn = render(function_arn)?;
                 if self.shared.invoker.get().is_none() {
-                    tracing::warn!(rule = %rule.name, function = %arn,
-                        "lambda action NOT executed: no Lambda engine is wired to the rules engine");
+                    not_wired(rule, "lambda", &arn, "Lambda");
                     return Ok(None);
                 }
                 Ready::Lambda { arn, payload: body }
             }
             Action::CloudwatchLogs { log_group } => {
-                let group = render(log_group, "")?;
+                let group = render(log_group)?;
                 if self.shared.logs.get().is_none() {
-                    tracing::warn!(rule = %rule.name, log_group = %group,
-                        "cloudwatchLogs action NOT executed: no CloudWatch Logs engine is wired to the rules engine");
+                    not_wired(rule, "cloudwatchLogs", &group, "CloudWatch Logs");
                     return Ok(None);
                 }
                 Ready::Logs {
@@ -192,88 +187,48 @@ impl Engine {
         }))
     }
 
-    /// The message a republish action publishes (`$$` stands for a leading `$`).
-    fn republished(
+    /// Renders one template of `action`; a failure names `resource`.
+    pub(super) fn render(
         &self,
         action: &Action,
         s: &Subject,
-        topic: String,
-        qos: u8,
-        headers: &Headers,
-        payload: Vec<u8>,
-    ) -> Result<DataMessage, Failure> {
-        let topic = match topic.strip_prefix("$$") {
-            Some(rest) => format!("${rest}"),
-            None => topic,
-        };
-        let fail = |message: String| Failure {
-            action: action.shape_name(),
-            resource: topic.clone(),
-            message,
-        };
-        if is_jobs_topic(&topic) {
-            return Err(fail(
-                "Republishing to a jobs reserved topic is not allowed".into(),
-            ));
-        }
-        let render = |t: &Option<Template>| {
-            t.as_ref()
-                .map(|t| self.context(s, |c| t.render(c)))
-                .transpose()
-                .map_err(|e| fail(e.message))
-        };
-        let correlation_data = match render(&headers.correlation_data)? {
-            None => None,
-            Some(text) => Some(
-                base64::engine::general_purpose::STANDARD
-                    .decode(text.as_bytes())
-                    .map_err(|_| fail(format!("correlationData is not base64: {text}")))?,
-            ),
-        };
-        let message_expiry = match render(&headers.message_expiry)? {
-            None => None,
-            Some(text) => Some(
-                text.trim()
-                    .parse::<u32>()
-                    .map_err(|_| fail(format!("messageExpiry is not a number: {text}")))?,
-            ),
-        };
-        let mut user_properties = Vec::new();
-        for (k, v) in &headers.user_properties {
-            let key = self
-                .context(s, |c| k.render(c))
-                .map_err(|e| fail(e.message))?;
-            let value = self
-                .context(s, |c| v.render(c))
-                .map_err(|e| fail(e.message))?;
-            user_properties.push((key, value));
-        }
-        Ok(DataMessage {
-            topic: topic.clone(),
-            payload,
-            qos,
-            retain: false,
-            user_properties,
-            content_type: render(&headers.content_type)?,
-            response_topic: render(&headers.response_topic)?,
-            correlation_data,
-            payload_format_utf8: headers.payload_format_utf8,
-            message_expiry,
-        })
+        template: &Template,
+        resource: &str,
+    ) -> Result<String, Failure> {
+        self.context(s, |c| template.render(c))
+            .map_err(|e| Failure {
+                action: action.shape_name(),
+                resource: resource.to_string(),
+                message: e.message,
+            })
     }
 
-    fn republish(&self, action: &Action, message: DataMessage) -> Result<(), Failure> {
-        let topic = message.topic.clone();
-        let fail = |message: String| Failure {
-            action: action.shape_name(),
-            resource: topic.clone(),
-            message,
+    /// The request an http action sends.
+    fn http(
+        &self,
+        action: &Action,
+        s: &Subject,
+        url: &Template,
+        headers: &[(String, Template)],
+        body: Vec<u8>,
+        json: bool,
+    ) -> Result<Post, Failure> {
+        let url = self.render(action, s, url, "")?;
+        let mut rendered = Vec::new();
+        for (key, value) in headers {
+            rendered.push((key.clone(), self.render(action, s, value, &url)?));
+        }
+        let content_type = if json {
+            "application/json"
+        } else {
+            "application/octet-stream"
         };
-        let plane = self.shared.data_plane.get();
-        let plane = plane.ok_or_else(|| fail("the broker is not running".into()))?;
-        plane
-            .publish(message)
-            .map_err(|e| fail(format!("republish refused: {}", refusal(e))))
+        Ok(Post {
+            url,
+            headers: rendered,
+            body: Bytes::from(body),
+            content_type,
+        })
     }
 
     /// Runs the actions that wait on something outside (HTTP, Lambda, Logs) side by side.
@@ -380,22 +335,8 @@ impl Engine {
     }
 }
 
-fn refusal(e: crate::state::DataPlaneError) -> String {
-    use crate::state::DataPlaneError::*;
-    match e {
-        InvalidRequest(m)
-        | Forbidden(m)
-        | ResourceNotFound(m)
-        | RequestEntityTooLarge(m)
-        | InternalFailure(m) => m,
-    }
-}
-
-/// `$aws/things/<thing>/jobs/...`: a republish action may not publish there.
-fn is_jobs_topic(topic: &str) -> bool {
-    let mut levels = topic.split('/');
-    levels.next() == Some("$aws")
-        && levels.next() == Some("things")
-        && levels.next().is_some()
-        && levels.next() == Some("jobs")
+/// The warning for a lambda or cloudwatchLogs action with no engine behind it.
+fn not_wired(rule: &Compiled, action: &str, resource: &str, engine: &str) {
+    tracing::warn!(rule = %rule.name, %resource,
+        "{action} action NOT executed: no {engine} engine is wired to the rules engine");
 }

@@ -12,6 +12,7 @@ pub mod engine;
 mod execute;
 pub mod filter;
 pub mod http;
+mod republish;
 pub mod rule;
 pub mod sinks;
 pub mod sql;
