@@ -2,8 +2,9 @@
 //!
 //! # Layout
 //! Dependencies point down this list only:
-//! - [`server`], [`bootstrap`], [`config`], [`tls`], [`exports`], [`trust`]: wiring,
-//!   start-up, flags, listener TLS, `iot-emulator env`, `iot-emulator trust`.
+//! - [`server`], [`bootstrap`], [`config`], [`tls`], [`exports`], [`trust`], [`sinks`]: wiring,
+//!   start-up, flags, listener TLS, `iot-emulator env`, `iot-emulator trust`, the rules
+//!   engine's Lambda and Logs sinks.
 //! - Front ends: [`api`] (the rest-json control plane; it owns the shared HTTP port and
 //!   routes each request by its signing service, handing query-protocol services to
 //!   [`query`] and S3 to [`s3_rest`]), [`mqtt`] (the broker), [`credentials`] (the credentials provider).
@@ -39,6 +40,7 @@ pub mod rules;
 pub mod s3;
 pub mod s3_rest;
 pub mod server;
+pub mod sinks;
 pub mod state;
 pub mod sts;
 pub mod tls;

@@ -39,6 +39,8 @@ pub struct Running {
     pub emulator: Emulator,
     /// The MQTT broker (server-side disconnects, connected clients).
     pub broker: crate::mqtt::Broker,
+    /// The rules engine (where the Lambda and Logs engines are installed).
+    pub rules: crate::rules::Engine,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -118,7 +120,16 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let https = crate::tls::server_config(&emulator, &[crate::tls::ALPN_HTTP1])?;
     let broker = crate::mqtt::Broker::new(emulator.clone());
     broker.install_data_plane();
+    let rules = crate::rules::Engine::new(emulator.registry.clone(), emulator.data_plane.clone());
+    broker.install_rules(rules.clone());
+    crate::sinks::install(
+        &rules,
+        &emulator.lambda,
+        &emulator.logs,
+        emulator.registry.clock(),
+    );
     let mut tasks = vec![
+        tokio::spawn(rules.clone().run(watch_rx.clone())),
         tokio::spawn(forward_registry_events(
             emulator.registry.subscribe(),
             broker.clone(),
@@ -168,6 +179,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         ready,
         emulator,
         broker,
+        rules,
         shutdown,
         tasks,
     })

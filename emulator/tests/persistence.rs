@@ -14,6 +14,12 @@ fn registry_survives_kill_9_and_sigterm_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let mut first = Binary::spawn(dir.path());
     aws_blocking(&first.ready, &["create-thing", "--thing-name", "kept"]);
+    let rule = r#"{"sql": "SELECT * FROM 'kept/+'", "ruleDisabled": true, "actions": []}"#;
+    let create_rule = ["create-topic-rule", "--rule-name", "kept_rule"];
+    aws_blocking(
+        &first.ready,
+        &[&create_rule[..], &["--topic-rule-payload", rule]].concat(),
+    );
     let cert = aws_blocking(
         &first.ready,
         &["create-keys-and-certificate", "--set-as-active"],
@@ -34,6 +40,12 @@ fn registry_survives_kill_9_and_sigterm_exits_cleanly() {
     );
     let thing = aws_blocking(&second.ready, &["describe-thing", "--thing-name", "kept"]);
     assert_eq!(thing["thingName"], "kept");
+    let rule = aws_blocking(
+        &second.ready,
+        &["get-topic-rule", "--rule-name", "kept_rule"],
+    );
+    assert_eq!(rule["rule"]["sql"], "SELECT * FROM 'kept/+'");
+    assert_eq!(rule["rule"]["ruleDisabled"], true);
     let described = aws_blocking(
         &second.ready,
         &["describe-certificate", "--certificate-id", &id],

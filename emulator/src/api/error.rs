@@ -55,6 +55,7 @@ pub fn status(kind: ErrorKind) -> StatusCode {
         ResourceNotFound => 404,
         ResourceRegistrationFailure => 400,
         ServiceUnavailable => 503,
+        SqlParse => 400,
         Throttling => 400,
         Unauthorized => 401,
         VersionConflict => 409,

@@ -21,6 +21,7 @@ pub mod templates;
 pub mod thing_groups;
 pub mod thing_types;
 pub mod things;
+pub mod topic_rules;
 pub mod unsupported;
 
 use axum::http::{Method, StatusCode, Uri};
@@ -68,6 +69,7 @@ fn control_router(emulator: Emulator) -> Router {
         .merge(templates::routes())
         .merge(register_thing::routes())
         .merge(role_aliases::routes())
+        .merge(topic_rules::routes())
         .merge(endpoint::routes())
         .merge(admin::routes())
         .fallback(unknown_operation)

@@ -261,7 +261,14 @@ impl Session {
                     return self.hold(id, full);
                 }
             }
-            Disposition::Handle(route) => self.spawn_reserved(route, publish.payload),
+            Disposition::Handle(route) => {
+                // A choice (README "Topic rules"): rules see fleet provisioning requests,
+                // like any device publish; the replies, which carry keys and tokens, go
+                // only to the requester.
+                let router = &self.broker.shared.router;
+                router.to_rules(&self.client_id, &topic, &publish.payload);
+                self.spawn_reserved(route, publish.payload)
+            }
             Disposition::Drop => tracing::info!(%topic, "publish to a reply topic dropped"),
         }
         match publish

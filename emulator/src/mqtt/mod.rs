@@ -114,6 +114,11 @@ impl Broker {
             || (clean_session && router.discard_offline_session(client_id))
     }
 
+    /// Makes the rules engine see every message the broker routes.
+    pub fn install_rules(&self, engine: crate::rules::Engine) {
+        self.shared.router.install_rules(engine);
+    }
+
     /// Publishes `message` as the broker itself (retained ones are stored first).
     pub fn publish(&self, message: router::Message) -> crate::registry::IotResult<()> {
         self.shared.router.publish("", message)

@@ -7,7 +7,7 @@
 //! it is full or the session is offline.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, Notify};
@@ -151,6 +151,8 @@ pub struct Router {
     /// Signalled when a queue drops below its limit or a session ends (held publishers
     /// look again).
     drained: Notify,
+    /// The rules engine's tap, installed at startup: it sees every routed message.
+    rules: OnceLock<crate::rules::Engine>,
 }
 
 fn min_qos(a: QoS, b: QoS) -> QoS {
@@ -177,7 +179,38 @@ impl Router {
             state: Mutex::new(store::load(&registry)),
             registry,
             drained: Notify::new(),
+            rules: OnceLock::new(),
         }
+    }
+
+    /// Makes `engine` see every message this router routes; a second install is ignored.
+    pub fn install_rules(&self, engine: crate::rules::Engine) {
+        let _ = self.rules.set(engine);
+    }
+
+    /// Offers a message to the rules engine (which never blocks), whatever subscribers'
+    /// policies say. `publisher` is the MQTT client id, empty for the broker's own and
+    /// HTTP publishes.
+    pub fn to_rules(&self, publisher: &str, topic: &str, payload: &Bytes) {
+        let Some(engine) = self.rules.get() else {
+            return;
+        };
+        if !engine.wants(topic) {
+            return;
+        }
+        let principal = (!publisher.is_empty())
+            .then(|| {
+                let state = self.lock();
+                let client = state.clients.get(publisher)?;
+                client.handle.as_ref().map(|h| h.certificate_id.clone())
+            })
+            .flatten();
+        engine.offer(crate::rules::Inbound {
+            topic: topic.to_string(),
+            payload: payload.clone(),
+            client_id: (!publisher.is_empty()).then(|| publisher.to_string()),
+            principal,
+        });
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -250,6 +283,11 @@ impl Router {
     /// QoS 1 queue this message left at its limit: an MQTT publisher's PUBACK waits for
     /// [`Router::wait_for_room`] on them.
     pub fn publish_held(&self, publisher: &str, message: Message) -> IotResult<Vec<String>> {
+        // Basic Ingest: only the named rule sees it; never subscribers, never retained.
+        if crate::rules::filter::basic_ingest(&message.topic).is_some() {
+            self.to_rules(publisher, &message.topic, &message.payload);
+            return Ok(Vec::new());
+        }
         let now = self.now_ms();
         if message.retain {
             if message.payload.is_empty() {
@@ -258,6 +296,7 @@ impl Router {
                 self.registry.put_retained(message::to_row(&message, now))?;
             }
         }
+        self.to_rules(publisher, &message.topic, &message.payload);
         let expires = message::expires_at(&message.properties, now);
         let message = Arc::new(message);
         let mut guard = self.lock();

@@ -75,6 +75,9 @@ impl Account {
     pub fn template_arn(&self, name: &str) -> String {
         self.arn("provisioningtemplate", name)
     }
+    pub fn rule_arn(&self, name: &str) -> String {
+        self.arn("rule", name)
+    }
 
     /// Splits an IoT ARN of this account into `(kind, name)`.
     pub fn parse_arn<'a>(&self, arn: &'a str) -> Option<(&'a str, &'a str)> {

@@ -29,6 +29,8 @@ pub enum ErrorKind {
     ResourceNotFound,
     ResourceRegistrationFailure,
     ServiceUnavailable,
+    /// Rules: the SQL statement (or an action's substitution template) does not parse.
+    SqlParse,
     Throttling,
     Unauthorized,
     VersionConflict,
@@ -61,6 +63,7 @@ impl ErrorKind {
             ResourceNotFound => "ResourceNotFoundException",
             ResourceRegistrationFailure => "ResourceRegistrationFailureException",
             ServiceUnavailable => "ServiceUnavailableException",
+            SqlParse => "SqlParseException",
             Throttling => "ThrottlingException",
             Unauthorized => "UnauthorizedException",
             VersionConflict => "VersionConflictException",

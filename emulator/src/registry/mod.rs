@@ -28,6 +28,7 @@ pub mod thing_group_members;
 pub mod thing_ops;
 pub mod thing_principal;
 pub mod thing_type;
+pub mod topic_rule;
 pub mod validate;
 
 #[cfg(test)]
@@ -68,6 +69,10 @@ pub struct Inner {
     pub sessions: Table<session::StoredSession>,
     /// Their queued QoS 1 messages, keyed `"<clientId>\n<seq>"`.
     pub session_messages: Table<session::StoredMessage>,
+    /// Topic rules, keyed by name.
+    pub topic_rules: Table<topic_rule::TopicRule>,
+    /// Topic rule destinations, keyed by ARN.
+    pub topic_rule_destinations: Table<topic_rule::TopicRuleDestination>,
     /// CloudFormation stacks, keyed by stack id (documents the engine shapes).
     pub stacks: Table<serde_json::Value>,
     /// Small singletons (registration code, endpoint prefixes, entropy counters, the CA).
@@ -91,6 +96,8 @@ impl Inner {
             retained: Table::new("retained"),
             sessions: Table::new("sessions"),
             session_messages: Table::new("session_messages"),
+            topic_rules: Table::new("topic_rules"),
+            topic_rule_destinations: Table::new("topic_rule_destinations"),
             stacks: Table::new("stacks"),
             meta: Table::new("meta"),
         }
@@ -112,6 +119,8 @@ impl Inner {
             "retained" => &mut self.retained,
             "sessions" => &mut self.sessions,
             "session_messages" => &mut self.session_messages,
+            "topic_rules" => &mut self.topic_rules,
+            "topic_rule_destinations" => &mut self.topic_rule_destinations,
             "stacks" => &mut self.stacks,
             "meta" => &mut self.meta,
             _ => return None,
@@ -159,6 +168,9 @@ struct Shared {
     /// Bumped, under the lock, by every write that changes a table in
     /// [`AUTHORIZATION_TABLES`]; see [`Registry::authorization_generation`].
     authorization_generation: AtomicU64,
+    /// Bumped by every write that touches the `topic_rules` table (and by a reset); see
+    /// [`Registry::topic_rules_generation`].
+    topic_rules_generation: AtomicU64,
     /// Writes applied and waiting for their fsync.
     journal: journal::Journal,
 }
@@ -205,6 +217,7 @@ impl Registry {
                 entropy,
                 events: tokio::sync::broadcast::channel(256).0,
                 authorization_generation: AtomicU64::new(0),
+                topic_rules_generation: AtomicU64::new(0),
                 journal: Default::default(),
             }),
         })
@@ -253,6 +266,17 @@ impl Registry {
         if touched {
             self.bump_authorization_always();
         }
+        if tx.undo.iter().any(|(table, _, _)| *table == "topic_rules") {
+            self.shared
+                .topic_rules_generation
+                .fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A number that changes whenever a write touches the topic rules: the rules engine
+    /// recompiles its rules when it moves.
+    pub fn topic_rules_generation(&self) -> u64 {
+        self.shared.topic_rules_generation.load(Ordering::SeqCst)
     }
 
     fn bump_authorization_always(&self) {
@@ -346,6 +370,9 @@ impl Registry {
         }
         *inner = Inner::new();
         self.bump_authorization_always();
+        self.shared
+            .topic_rules_generation
+            .fetch_add(1, Ordering::SeqCst);
         let mut tx = Tx::default();
         for (k, v) in kept {
             inner.meta.put(&mut tx, k, v);
