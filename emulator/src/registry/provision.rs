@@ -1,4 +1,4 @@
-//! Applying a [`Plan`] to the registry inside ONE registry write, in AWS's order (dataplane
+//! Applying a provisioning [`Plan`] to the registry inside ONE registry write, in AWS's order (dataplane
 //! §2.6): thing, policies, policy → certificate, certificate → thing, certificate status.
 //! Any failure rolls the whole write back, so nothing is created and the certificate keeps
 //! its status.
@@ -10,12 +10,12 @@
 
 use std::collections::BTreeMap;
 
-use super::template::{CertificatePlan, CertificateSource, Override, Plan, PolicyPlan, ThingPlan};
-use crate::registry::certificate::{CertStatus, Certificate};
-use crate::registry::thing::{apply_attributes, check_attribute_count, AttributePayload, Thing};
-use crate::registry::thing_principal::NON_EXCLUSIVE;
-use crate::registry::{thing_group_members, thing_type};
-use crate::registry::{ErrorKind, Inner, IotError, IotResult, Registry, Tx};
+use super::certificate::{CertStatus, Certificate};
+use super::plan::{CertificatePlan, CertificateSource, Override, Plan, PolicyPlan, ThingPlan};
+use super::thing::{apply_attributes, check_attribute_count, AttributePayload, Thing};
+use super::thing_principal::NON_EXCLUSIVE;
+use super::{thing_group_members, thing_type};
+use super::{ErrorKind, Inner, IotError, IotResult, Registry, Tx};
 
 /// What applying a plan did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -26,13 +26,73 @@ pub struct Applied {
     pub resource_arns: BTreeMap<String, String>,
 }
 
-/// Applies `plan` for the certificate `certificate_id`, all or nothing.
-pub fn apply(registry: &Registry, plan: &Plan, certificate_id: &str) -> IotResult<Applied> {
-    registry.write(|inner, tx| apply_tx(registry, inner, tx, plan, certificate_id))
+/// What single-thing provisioning (control-plane RegisterThing) did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SingleApplied {
+    /// The certificate the plan provisioned, if it has one.
+    pub certificate_pem: Option<String>,
+    /// Logical id → ARN of every resource.
+    pub resource_arns: BTreeMap<String, String>,
 }
 
-/// [`apply`] as a step of a caller's write (JITP registers the certificate first).
-pub fn apply_tx(
+impl Registry {
+    /// Applies `plan` for the certificate `certificate_id`, all or nothing.
+    pub fn apply_plan(&self, plan: &Plan, certificate_id: &str) -> IotResult<Applied> {
+        self.write(|inner, tx| apply_tx(self, inner, tx, plan, certificate_id))
+    }
+
+    /// Single-thing provisioning in ONE write: stores the certificate the plan names by PEM
+    /// (or the one issued for its CSR, `issued_pem`) unless it is known, names it by id,
+    /// and applies the plan. Nothing is left behind when any step fails.
+    pub fn apply_single_plan(
+        &self,
+        plan: Plan,
+        issued_pem: Option<&str>,
+    ) -> IotResult<SingleApplied> {
+        self.write(|inner, tx| apply_single(self, inner, tx, plan, issued_pem))
+    }
+}
+
+/// Inside the write: stores the certificate (if new), names it by id, applies the plan.
+fn apply_single(
+    registry: &Registry,
+    inner: &mut Inner,
+    tx: &mut Tx,
+    mut plan: Plan,
+    issued_pem: Option<&str>,
+) -> IotResult<SingleApplied> {
+    let certificate_id = match plan.certificate.as_mut() {
+        None => String::new(),
+        Some(cert) => {
+            let id = match (&cert.source, issued_pem) {
+                (CertificateSource::Id(id), _) => id.clone(),
+                (CertificateSource::Pem { pem, .. }, _) => {
+                    registry.provision_certificate_tx(inner, tx, pem, false)?
+                }
+                (CertificateSource::Csr(_), Some(pem)) => {
+                    registry.provision_certificate_tx(inner, tx, pem, true)?
+                }
+                (CertificateSource::Csr(_), None) => {
+                    return Err(IotError::internal("the CSR was not signed"))
+                }
+            };
+            cert.source = CertificateSource::Id(id.clone());
+            id
+        }
+    };
+    let applied = apply_tx(registry, inner, tx, &plan, &certificate_id)?;
+    let certificate_pem = inner
+        .certificates
+        .get(&certificate_id)
+        .map(|c| c.certificate_pem.clone());
+    Ok(SingleApplied {
+        certificate_pem,
+        resource_arns: applied.resource_arns,
+    })
+}
+
+/// [`Registry::apply_plan`] as a step of a write.
+fn apply_tx(
     registry: &Registry,
     inner: &mut Inner,
     tx: &mut Tx,
@@ -112,7 +172,9 @@ fn provisionable(inner: &Inner, plan: &Plan, certificate_id: &str) -> IotResult<
         }
     };
     if !names_it {
-        return Err(super::template::invalid_parameters(
+        return Err(IotError::new(
+            ErrorKind::InvalidParameters,
+            
             "The certificate resource of the template does not name the certificate being provisioned",
         ));
     }
@@ -350,5 +412,5 @@ fn ensure_policy(
 }
 
 #[cfg(test)]
-#[path = "apply_tests.rs"]
+#[path = "provision_tests.rs"]
 pub(crate) mod tests;
