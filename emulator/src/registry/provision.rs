@@ -174,7 +174,6 @@ fn provisionable(inner: &Inner, plan: &Plan, certificate_id: &str) -> IotResult<
     if !names_it {
         return Err(IotError::new(
             ErrorKind::InvalidParameters,
-            
             "The certificate resource of the template does not name the certificate being provisioned",
         ));
     }
