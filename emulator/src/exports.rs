@@ -19,6 +19,11 @@ fn quote(value: &str) -> String {
 
 /// The `export NAME='value'` lines for `ready`.
 pub fn render(ready: &ReadyInfo) -> String {
+    // Every region in use; AWS_REGION stays the default (`--region`).
+    let regions = match ready.regions.is_empty() {
+        true => ready.region.clone(),
+        false => ready.regions.join(" "),
+    };
     let vars = [
         // Every service, STS and S3 included (aws CLI v1 builds `cloudformation
         // package`'s S3 client without `--endpoint-url`); the emulator answers the
@@ -41,6 +46,7 @@ pub fn render(ready: &ReadyInfo) -> String {
             "IOT_EMULATOR_DATA_ATS_ENDPOINT",
             ready.data_ats_endpoint.as_str(),
         ),
+        ("IOT_EMULATOR_REGIONS", regions.as_str()),
     ];
     vars.iter()
         .map(|(name, value)| format!("export {name}={}\n", quote(value)))

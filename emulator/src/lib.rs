@@ -12,6 +12,8 @@
 //!   [`provisioning`] (fleet provisioning and the template engine), [`identity`] (the
 //!   client-certificate decision every mutual-TLS listener shares), [`sts`] (the caller's
 //!   identity), [`rules`] (topic rules, IoT SQL, rule actions).
+//! - [`regions`] and [`state`]: each region's state (an [`Emulator`]) by region name; the
+//!   front ends pick the region of each request and connection.
 //! - [`registry`]: the domain model and its durable tables.
 //! - [`basis`]: clock, deterministic entropy, the embedded store; [`net`]: the socket
 //!   options every accepted or opened TCP connection gets.
@@ -29,6 +31,7 @@ pub mod pki;
 pub mod policy;
 pub mod provisioning;
 pub mod query;
+pub mod regions;
 pub mod registry;
 pub mod rules;
 pub mod server;
