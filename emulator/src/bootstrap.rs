@@ -69,6 +69,7 @@ pub fn build(config: &Config) -> Result<Regions, StartError> {
     let data_dir = config.resolved_data_dir();
     let (home, emulator, identity) = open_home(config, data_dir.as_deref())?;
     let common = Common {
+        clock: emulator.registry.clock().clone(),
         config: config.clone(),
         data_dir: data_dir.clone(),
         identity,
@@ -91,6 +92,8 @@ pub fn build(config: &Config) -> Result<Regions, StartError> {
 /// What every region shares.
 struct Common {
     config: Config,
+    /// One clock for every region (`/_emulator/clock/advance` moves them all).
+    clock: Clock,
     data_dir: Option<PathBuf>,
     /// The home region's identity: the seed and the root CA.
     identity: Identity,
@@ -160,6 +163,7 @@ fn open_home(
     let hooks = HookBindings::from_config(&config.hooks, config.hooks_file.as_deref())
         .map_err(StartError::Hook)?;
     let parts = RegionParts {
+        clock: clock_for(config)?,
         region: &home,
         store,
         dir: data_dir,
@@ -190,6 +194,7 @@ fn open_other(common: &Common, region: &str) -> Result<Emulator, StartError> {
     let root = &common.identity;
     let ca = RootCa::from_pem(&root.ca_cert_pem, &root.ca_key_pem)?;
     let parts = RegionParts {
+        clock: common.clock.clone(),
         region,
         store,
         dir: dir.as_deref(),
@@ -222,6 +227,7 @@ fn region_identity(home: &Identity, region: &str) -> Identity {
 
 /// What one region is opened from.
 struct RegionParts<'a> {
+    clock: Clock,
     region: &'a str,
     store: Option<Store>,
     /// Where its store and key pool live (`None` in memory).
@@ -242,7 +248,7 @@ fn open_region(config: &Config, parts: RegionParts<'_>) -> Result<Emulator, Star
         region: parts.region.to_string(),
         account_id: config.account_id.clone(),
     };
-    let clock = clock_for(config)?;
+    let clock = parts.clock;
     let registry = Registry::open(parts.store, account, clock.clone(), entropy.clone())?;
     if parts.fresh {
         let value = serde_json::to_vec(identity).unwrap_or_default();
