@@ -127,6 +127,7 @@ async fn two_regions_hold_separate_registries_and_survive_a_restart() {
         );
     }
     assert_eq!(v["invalid_region"][0], "InvalidSignatureException", "{v}");
+    assert_eq!(v["cross_region_target"], "InvalidRequestException", "{v}");
     // The ready file lists both regions; `--region` stays the default.
     let file: iot_emulator::ReadyInfo =
         serde_json::from_str(&std::fs::read_to_string(data.path().join("ready.json")).unwrap())

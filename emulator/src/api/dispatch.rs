@@ -212,6 +212,21 @@ mod tests {
     }
 
     #[test]
+    fn the_credential_scope_names_the_region() {
+        let auth = "AWS4-HMAC-SHA256 Credential=AKID/20261123/ap-northeast-1/iot/aws4_request, SignedHeaders=host, Signature=00";
+        assert_eq!(
+            credential_scope(&request("/things", Some(auth))),
+            Some(("ap-northeast-1".into(), "iot".into()))
+        );
+        let presigned = "/connections/c?X-Amz-Credential=AKID%2F20261123%2Fcn-north-1%2Fiotdevicegateway%2Faws4_request";
+        assert_eq!(
+            credential_scope(&request(presigned, None)),
+            Some(("cn-north-1".into(), "iotdevicegateway".into()))
+        );
+        assert_eq!(credential_scope(&request("/things", None)), None);
+    }
+
+    #[test]
     fn other_services_never_go_by_path() {
         // A bucket named `things` or `topics` is S3's, not iot's.
         let s3 = signed("s3");

@@ -108,6 +108,14 @@ for cert_region in REGIONS:
         out["mqtt"][label] = mqtt_connect(out[region]["data_ats"], cert, key, f"dev-{cert_region}")
         out["credentials"][label] = credentials(out[region]["credentials"], cert, key)
 
+# Another region's certificate ARN names nothing here.
+try:
+    boto3.client("iot", region_name="us-east-1", endpoint_url=api_url).attach_policy(
+        policyName="dev", target=out["ap-northeast-1"]["certificate_arn"])
+    out["cross_region_target"] = "accepted"
+except botocore.exceptions.ClientError as e:
+    out["cross_region_target"] = e.response["Error"]["Code"]
+
 # A region name that is none is refused as AWS's signature check refuses it.
 try:
     boto3.client("iot", region_name="xx-nowhere-1", endpoint_url=api_url).list_things()
