@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::template::{CertificateSource, Template};
 use crate::pki;
-use crate::registry::provision::SingleApplied;
+use crate::registry::provision_single::SingleApplied;
 use crate::registry::template::check;
 use crate::registry::{ErrorKind, IotError, IotResult};
 use crate::state::Emulator;

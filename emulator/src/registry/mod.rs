@@ -21,6 +21,7 @@ pub mod ownership_token;
 pub mod plan;
 pub mod policy;
 pub mod provision;
+pub mod provision_single;
 pub mod retained;
 pub mod role_alias;
 pub mod session;
