@@ -74,6 +74,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_default_region_is_exported_and_every_region_listed() {
+        let ready: ReadyInfo = serde_json::from_value(serde_json::json!({
+            "api_url": "http://127.0.0.1:1", "mqtt_host": "127.0.0.1", "mqtt_port": 2,
+            "credentials_url": "https://127.0.0.1:3", "root_ca_path": "/ca.pem",
+            "region": "us-east-1", "account_id": "123456789012",
+            "data_ats_endpoint": "a-ats.iot.us-east-1.amazonaws.com",
+            "credentials_endpoint": "c.credentials.iot.us-east-1.amazonaws.com",
+            "data_dir": null, "regions": ["ap-northeast-1", "us-east-1"]
+        }))
+        .unwrap();
+        let text = render(&ready);
+        assert!(text.contains("export AWS_REGION='us-east-1'\n"), "{text}");
+        assert!(
+            text.contains("export IOT_EMULATOR_REGIONS='ap-northeast-1 us-east-1'\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn exports_are_quoted_for_the_shell() {
         assert_eq!(quote("a b"), "'a b'");
         assert_eq!(quote("it's"), r"'it'\''s'");
