@@ -1,5 +1,6 @@
-//! Builds an [`Emulator`] from a [`Config`]: opens the store, restores or creates the
-//! instance identity (seed, CA, endpoint names) and writes the root CA for clients.
+//! Builds the [`Regions`] from a [`Config`]: for each region, opens its store and restores
+//! or creates its identity (seed, endpoint names; the CA is shared), and writes the root
+//! CA for clients.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,6 +13,7 @@ use crate::lambda::{self, Lambda, RuntimeConfig};
 use crate::logs::Logs;
 use crate::pki::{KeySource, Pki, PoolConfig, RootCa};
 use crate::provisioning::HookBindings;
+use crate::regions::Regions;
 use crate::registry::{Account, Registry};
 use crate::s3::S3;
 use crate::state::{Emulator, Identity};
@@ -61,41 +63,208 @@ pub fn clock_for(config: &Config) -> Result<Clock, StartError> {
     }
 }
 
-/// Opens everything; CPU-heavy the first time (the CA key), so call it off the runtime.
-pub fn build(config: &Config) -> Result<Emulator, StartError> {
+/// Opens every region found in the data directory, `--region` among them; CPU-heavy
+/// the first time (the CA key), so call it off the runtime.
+///
+/// Layout: the data directory's own store holds the region it was created for (its
+/// "home", recorded in the identity; data dirs from before regions hold `--region`'s),
+/// so existing data dirs load as they did. Every other region lives in
+/// `regions/<region>/` with its own store and key pool. The root CA is shared by every
+/// region, as Amazon Root CA 1 is on AWS.
+pub fn build(config: &Config) -> Result<Regions, StartError> {
     let data_dir = config.resolved_data_dir();
-    let store = match &data_dir {
-        Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| StartError::DataDir(dir.clone(), e))?;
-            Some(Store::open(&dir.join("registry.redb"))?)
-        }
-        None => None,
+    let (home, emulator, identity) = open_home(config, data_dir.as_deref())?;
+    let common = Common {
+        clock: emulator.registry.clock().clone(),
+        config: config.clone(),
+        data_dir: data_dir.clone(),
+        identity,
+        root_ca_path: emulator.root_ca_path.clone(),
+        hooks: emulator.hooks.clone(),
+        s3: emulator.s3.clone(),
     };
-    let saved: Option<Identity> = match &store {
+    let build =
+        Box::new(move |region: &str| open_other(&common, region).map_err(|e| e.to_string()));
+    let regions = Regions::new(&config.region, &home, emulator, build);
+    let mut wanted = vec![config.region.clone()];
+    wanted.extend(stored_regions(data_dir.as_deref()));
+    for region in wanted {
+        regions
+            .get(&region)
+            .map_err(|e| StartError::Internal(e.to_string()))?;
+    }
+    Ok(regions)
+}
+
+/// What every region shares.
+struct Common {
+    config: Config,
+    /// One clock for every region (`/_emulator/clock/advance` moves them all).
+    clock: Clock,
+    data_dir: Option<PathBuf>,
+    /// The home region's identity: the seed and the root CA.
+    identity: Identity,
+    root_ca_path: Arc<PathBuf>,
+    hooks: Arc<HookBindings>,
+    /// The S3 stand-in, one for every region (S3's namespace is global).
+    s3: S3,
+}
+
+/// The regions kept under `regions/` in the data directory.
+fn stored_regions(data_dir: Option<&Path>) -> Vec<String> {
+    let Some(entries) = data_dir.and_then(|d| std::fs::read_dir(d.join(REGIONS_DIR)).ok()) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.path().join(STORE_FILE).exists())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| crate::regions::is_valid_region(name))
+        .collect();
+    names.sort();
+    names
+}
+
+const REGIONS_DIR: &str = "regions";
+const STORE_FILE: &str = "registry.redb";
+
+fn open_store(dir: Option<&Path>) -> Result<Option<Store>, StartError> {
+    match dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| StartError::DataDir(dir.to_path_buf(), e))?;
+            Ok(Some(Store::open(&dir.join(STORE_FILE))?))
+        }
+        None => Ok(None),
+    }
+}
+
+fn saved_identity(store: Option<&Store>) -> Result<Option<Identity>, StartError> {
+    Ok(match store {
         Some(s) => s
             .get("meta", IDENTITY_KEY)?
             .and_then(|v| serde_json::from_slice(&v).ok()),
         None => None,
-    };
-    let fresh = saved.is_none();
-    let identity = match saved {
-        Some(identity) => {
-            if config.seed.is_some_and(|s| s != identity.seed) {
-                tracing::warn!("--seed differs from the data dir's; the data dir's seed wins");
-            }
-            identity
+    })
+}
+
+/// The data directory's own region: its name, emulator and identity.
+fn open_home(
+    config: &Config,
+    data_dir: Option<&Path>,
+) -> Result<(String, Emulator, Identity), StartError> {
+    let store = open_store(data_dir)?;
+    let saved = saved_identity(store.as_ref())?;
+    if let (Some(identity), Some(seed)) = (&saved, config.seed) {
+        if seed != identity.seed {
+            tracing::warn!("--seed differs from the data dir's; the data dir's seed wins");
         }
+    }
+    // Data dirs from before regions get their home region recorded.
+    let fresh = saved.as_ref().is_none_or(|i| i.region.is_none());
+    let mut identity = match saved {
+        Some(identity) => identity,
         None => new_identity(config.seed)?,
     };
+    let home = identity.region.clone().unwrap_or(config.region.clone());
+    identity.region = Some(home.clone());
+    let ca = RootCa::from_pem(&identity.ca_cert_pem, &identity.ca_key_pem)?;
+    let root_ca_path = Arc::new(write_root_ca(data_dir, &ca.cert_pem)?);
+    let hooks = HookBindings::from_config(&config.hooks, config.hooks_file.as_deref())
+        .map_err(StartError::Hook)?;
+    let parts = RegionParts {
+        clock: clock_for(config)?,
+        region: &home,
+        store,
+        dir: data_dir,
+        identity: &identity,
+        fresh,
+        ca,
+        root_ca_path,
+        hooks: Arc::new(hooks),
+        s3: None,
+    };
+    let emulator = open_region(config, parts)?;
+    Ok((home, emulator, identity))
+}
+
+/// A region other than the home one, in `regions/<region>/`.
+fn open_other(common: &Common, region: &str) -> Result<Emulator, StartError> {
+    let dir = common
+        .data_dir
+        .as_ref()
+        .map(|d| d.join(REGIONS_DIR).join(region));
+    let store = open_store(dir.as_deref())?;
+    let saved = saved_identity(store.as_ref())?;
+    let fresh = saved.is_none();
+    let identity = match saved {
+        Some(identity) => identity,
+        None => region_identity(&common.identity, region),
+    };
+    // The root CA is always the home region's (one trust anchor for every region).
+    let root = &common.identity;
+    let ca = RootCa::from_pem(&root.ca_cert_pem, &root.ca_key_pem)?;
+    let parts = RegionParts {
+        clock: common.clock.clone(),
+        region,
+        store,
+        dir: dir.as_deref(),
+        identity: &identity,
+        fresh,
+        ca,
+        root_ca_path: common.root_ca_path.clone(),
+        hooks: common.hooks.clone(),
+        s3: Some(common.s3.clone()),
+    };
+    open_region(&common.config, parts)
+}
+
+/// A new region's identity, a function of the home seed and the region name (so `--seed`
+/// makes every region deterministic): its own seed, hence its own endpoint prefixes.
+fn region_identity(home: &Identity, region: &str) -> Identity {
+    use rand_core::RngCore;
+    let seed = Entropy::new(home.seed)
+        .rng_at(&format!("region:{region}"), 0)
+        .next_u64();
+    let entropy = Entropy::new(seed);
+    Identity {
+        seed,
+        region: Some(region.to_string()),
+        endpoint_prefix: entropy.lower_alnum("endpoint-prefix", 14),
+        credentials_prefix: entropy.lower_alnum("credentials-prefix", 14),
+        ca_cert_pem: home.ca_cert_pem.clone(),
+        ca_key_pem: home.ca_key_pem.clone(),
+    }
+}
+
+/// What one region is opened from.
+struct RegionParts<'a> {
+    clock: Clock,
+    region: &'a str,
+    store: Option<Store>,
+    /// Where its store and key pool live (`None` in memory).
+    dir: Option<&'a Path>,
+    identity: &'a Identity,
+    /// The identity is new and must be stored.
+    fresh: bool,
+    ca: RootCa,
+    root_ca_path: Arc<PathBuf>,
+    hooks: Arc<HookBindings>,
+    /// The S3 stand-in every region shares; `None` for the first region, which makes it.
+    s3: Option<S3>,
+}
+
+/// Opens one region's registry and PKI.
+fn open_region(config: &Config, parts: RegionParts<'_>) -> Result<Emulator, StartError> {
+    let identity = parts.identity;
     let entropy = Arc::new(Entropy::new(identity.seed));
     let account = Account {
-        region: config.region.clone(),
+        region: parts.region.to_string(),
         account_id: config.account_id.clone(),
     };
-    let clock = clock_for(config)?;
-    let registry = Registry::open(store, account.clone(), clock.clone(), entropy.clone())?;
-    if fresh {
-        let value = serde_json::to_vec(&identity).unwrap_or_default();
+    let clock = parts.clock;
+    let registry = Registry::open(parts.store, account.clone(), clock.clone(), entropy.clone())?;
+    if parts.fresh {
+        let value = serde_json::to_vec(identity).unwrap_or_default();
         let change = Change::Put {
             table: "meta",
             key: IDENTITY_KEY.into(),
@@ -105,8 +274,6 @@ pub fn build(config: &Config) -> Result<Emulator, StartError> {
             .persist_raw(&[change])
             .map_err(|e| StartError::Internal(e.to_string()))?;
     }
-    let ca = RootCa::from_pem(&identity.ca_cert_pem, &identity.ca_key_pem)?;
-    let root_ca_path = write_root_ca(data_dir.as_deref(), &ca.cert_pem)?;
     let keys = match config.seed {
         Some(_) => KeySource::Derived(entropy.clone()),
         None => KeySource::Fresh,
@@ -114,11 +281,9 @@ pub fn build(config: &Config) -> Result<Emulator, StartError> {
     let pool = PoolConfig {
         size: config.key_pool,
         workers: 2,
-        dir: data_dir.as_ref().map(|dir| dir.join("key-pool")),
+        dir: parts.dir.map(|dir| dir.join("key-pool")),
     };
-    let pki = Pki::new(ca, entropy.clone(), clock.clone(), keys, pool);
-    let hooks = HookBindings::from_config(&config.hooks, config.hooks_file.as_deref())
-        .map_err(StartError::Hook)?;
+    let pki = Pki::new(parts.ca, entropy.clone(), clock.clone(), keys, pool);
     let logs = Logs::new(account.clone(), clock.clone());
     let runtimes = RuntimeConfig::from_flags(
         &config.lambda_runtimes,
@@ -127,7 +292,7 @@ pub fn build(config: &Config) -> Result<Emulator, StartError> {
     )
     .map_err(StartError::Lambda)?;
     let lambda = Lambda::open(lambda::Setup {
-        data_dir: data_dir.clone(),
+        data_dir: parts.dir.map(Path::to_path_buf),
         runtimes,
         logs: logs.clone(),
         account,
@@ -135,13 +300,16 @@ pub fn build(config: &Config) -> Result<Emulator, StartError> {
         entropy: entropy.clone(),
     })
     .map_err(|e| StartError::Lambda(e.to_string()))?;
-    let s3 = S3::open(
-        data_dir.as_ref().map(|d| d.join("s3")),
-        clock.clone(),
-        entropy.clone(),
-        &config.region,
-    )
-    .map_err(|e| StartError::Internal(format!("s3 stand-in: {e}")))?;
+    let s3 = match parts.s3 {
+        Some(shared) => shared,
+        None => S3::open(
+            parts.dir.map(|d| d.join("s3")),
+            clock.clone(),
+            entropy.clone(),
+            parts.region,
+        )
+        .map_err(|e| StartError::Internal(format!("s3 stand-in: {e}")))?,
+    };
     let cloudformation = CloudFormation::new(registry.clone(), pki.clone());
     Ok(Emulator {
         lambda,
@@ -150,9 +318,9 @@ pub fn build(config: &Config) -> Result<Emulator, StartError> {
         cloudformation,
         s3,
         pki,
-        endpoints: Arc::new(identity.endpoints(&config.region)),
-        root_ca_path: Arc::new(root_ca_path),
-        hooks: Arc::new(hooks),
+        endpoints: Arc::new(identity.endpoints(parts.region)),
+        root_ca_path: parts.root_ca_path,
+        hooks: parts.hooks,
         data_plane: Default::default(),
     })
 }
@@ -166,6 +334,7 @@ fn new_identity(seed: Option<u64>) -> Result<Identity, StartError> {
     let ca = RootCa::generate(&entropy)?;
     Ok(Identity {
         seed,
+        region: None,
         endpoint_prefix: entropy.lower_alnum("endpoint-prefix", 14),
         credentials_prefix: entropy.lower_alnum("credentials-prefix", 14),
         ca_cert_pem: ca.cert_pem,

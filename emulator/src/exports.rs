@@ -19,6 +19,11 @@ fn quote(value: &str) -> String {
 
 /// The `export NAME='value'` lines for `ready`.
 pub fn render(ready: &ReadyInfo) -> String {
+    // Every region in use; AWS_REGION stays the default (`--region`).
+    let regions = match ready.regions.is_empty() {
+        true => ready.region.clone(),
+        false => ready.regions.join(" "),
+    };
     let vars = [
         // Every service, STS and S3 included (aws CLI v1 builds `cloudformation
         // package`'s S3 client without `--endpoint-url`); the emulator answers the
@@ -41,6 +46,7 @@ pub fn render(ready: &ReadyInfo) -> String {
             "IOT_EMULATOR_DATA_ATS_ENDPOINT",
             ready.data_ats_endpoint.as_str(),
         ),
+        ("IOT_EMULATOR_REGIONS", regions.as_str()),
     ];
     vars.iter()
         .map(|(name, value)| format!("export {name}={}\n", quote(value)))
@@ -66,6 +72,25 @@ pub fn load(explicit: Option<&Path>, data_dir: Option<PathBuf>) -> Result<ReadyI
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_region_is_exported_and_every_region_listed() {
+        let ready: ReadyInfo = serde_json::from_value(serde_json::json!({
+            "api_url": "http://127.0.0.1:1", "mqtt_host": "127.0.0.1", "mqtt_port": 2,
+            "credentials_url": "https://127.0.0.1:3", "root_ca_path": "/ca.pem",
+            "region": "us-east-1", "account_id": "123456789012",
+            "data_ats_endpoint": "a-ats.iot.us-east-1.amazonaws.com",
+            "credentials_endpoint": "c.credentials.iot.us-east-1.amazonaws.com",
+            "data_dir": null, "regions": ["ap-northeast-1", "us-east-1"]
+        }))
+        .unwrap();
+        let text = render(&ready);
+        assert!(text.contains("export AWS_REGION='us-east-1'\n"), "{text}");
+        assert!(
+            text.contains("export IOT_EMULATOR_REGIONS='ap-northeast-1 us-east-1'\n"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn exports_are_quoted_for_the_shell() {

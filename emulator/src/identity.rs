@@ -50,15 +50,7 @@ pub fn decide(emulator: &Emulator, chain: &[CertificateDer<'_>]) -> Decision {
     };
     let id = certificate_id(leaf);
     let now_ms = emulator.registry.clock().now_ms();
-    let found = emulator.registry.read(|inner| {
-        let cert = inner.certificates.get(&id).cloned()?;
-        let ca = cert
-            .ca_certificate_id
-            .as_deref()
-            .and_then(|ca_id| inner.ca_certificates.get(ca_id).cloned());
-        Some((cert, ca))
-    });
-    match found {
+    match emulator.registry.certificate_with_ca(&id) {
         Some((cert, ca)) => match judge(&cert, ca.as_ref(), now_ms) {
             Ok(()) => Decision::Allow(Principal {
                 certificate_id: id,

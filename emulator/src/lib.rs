@@ -15,6 +15,8 @@
 //!   identity), [`rules`] (topic rules, IoT SQL, rule actions), [`lambda`] (local
 //!   functions and their Python runtime), [`logs`] (the CloudWatch Logs subset), [`s3`]
 //!   (the S3 stand-in), [`cloudformation`] (templates, intrinsics, stacks).
+//! - [`regions`] and [`state`]: each region's state (an [`Emulator`]) by region name; the
+//!   front ends pick the region of each request and connection.
 //! - [`registry`]: the domain model and its durable tables.
 //! - [`basis`]: clock, deterministic entropy, the embedded store; [`net`]: the socket
 //!   options every accepted or opened TCP connection gets.
@@ -35,6 +37,7 @@ pub mod pki;
 pub mod policy;
 pub mod provisioning;
 pub mod query;
+pub mod regions;
 pub mod registry;
 pub mod rules;
 pub mod s3;

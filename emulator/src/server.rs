@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
@@ -10,7 +11,9 @@ use tokio::task::JoinHandle;
 
 use crate::bootstrap::{self, StartError};
 use crate::config::Config;
+use crate::regions::{RegionHook, Regions};
 use crate::state::Emulator;
+use crate::tls::RegionTls;
 
 /// What a started emulator tells its clients (the ready file and stdout line).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -29,20 +32,34 @@ pub struct ReadyInfo {
     pub data_ats_endpoint: String,
     pub credentials_endpoint: String,
     pub data_dir: Option<String>,
+    /// Every region in use, `region` (the default) included, in name order; the file is
+    /// rewritten when a request or connection opens another one.
+    #[serde(default)]
+    pub regions: Vec<String>,
 }
 
 /// A running emulator.
 pub struct Running {
     /// Endpoints and paths for clients.
     pub ready: ReadyInfo,
-    /// The shared state, for in-process tests.
+    /// The default region's state, for in-process tests.
     pub emulator: Emulator,
-    /// The MQTT broker (server-side disconnects, connected clients).
+    /// The default region's MQTT broker (server-side disconnects, connected clients).
     pub broker: crate::mqtt::Broker,
-    /// The rules engine (where the Lambda and Logs engines are installed).
+    /// The default region's rules engine (where the Lambda and Logs engines are installed).
     pub rules: crate::rules::Engine,
+    /// Every region's state.
+    pub regions: Regions,
+    /// Every region's broker.
+    pub brokers: crate::mqtt::Brokers,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// The tasks of each region's broker.
+    region_tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Running {
@@ -52,7 +69,13 @@ impl Running {
         for task in self.tasks {
             let _ = task.await;
         }
-        self.emulator.pki.stop();
+        let tasks = std::mem::take(&mut *lock(&self.region_tasks));
+        for task in tasks {
+            let _ = task.await;
+        }
+        for emulator in self.regions.emulators() {
+            emulator.pki.stop();
+        }
     }
 }
 
@@ -100,13 +123,11 @@ async fn forward_registry_events(
 /// Starts the emulator; returns once every listener accepts and the ready file is written.
 pub async fn start(config: Config) -> Result<Running, StartError> {
     let cfg = config.clone();
-    let emulator = tokio::task::spawn_blocking(move || bootstrap::build(&cfg))
+    let regions = tokio::task::spawn_blocking(move || bootstrap::build(&cfg))
         .await
         .map_err(|e| StartError::Internal(e.to_string()))??;
+    let emulator = regions.default_emulator();
     let (api, api_addr) = bind(config.api_addr).await?;
-    emulator
-        .lambda
-        .set_endpoint(format!("http://{}", advertised(api_addr)));
     let (mqtt, mqtt_addr) = bind(config.mqtt_addr).await?;
     let mut mqtt_extra = Vec::new();
     for addr in &config.mqtt_extra_addrs {
@@ -116,42 +137,40 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     mqtt_addrs.extend(mqtt_extra.iter().map(|(_, a)| a.to_string()));
     let (creds, creds_addr) = bind(config.credentials_addr).await?;
     let (shutdown, watch_rx) = watch::channel(false);
-    let tls = crate::tls::server_config(&emulator, &[crate::tls::ALPN_MQTT])?;
-    let https = crate::tls::server_config(&emulator, &[crate::tls::ALPN_HTTP1])?;
-    let broker = crate::mqtt::Broker::new(emulator.clone());
-    broker.install_data_plane();
-    let rules = crate::rules::Engine::new(emulator.registry.clone(), emulator.data_plane.clone());
-    broker.install_rules(rules.clone());
-    crate::sinks::install(
-        &rules,
-        &emulator.lambda,
-        &emulator.logs,
-        emulator.registry.clock(),
-    );
+    let tls = RegionTls::new(regions.clone(), &[crate::tls::ALPN_MQTT])?;
+    let https = RegionTls::new(regions.clone(), &[crate::tls::ALPN_HTTP1])?;
+    let brokers = crate::mqtt::Brokers::default();
+    let engines = RulesEngines::default();
+    let region_tasks = Arc::new(Mutex::new(Vec::new()));
+    regions.on_open(attach_broker(
+        brokers.clone(),
+        engines.clone(),
+        region_tasks.clone(),
+        watch_rx.clone(),
+    ));
+    let api_url = format!("http://{}", advertised(api_addr));
+    regions.on_open(Arc::new(move |_: &str, emulator: &Emulator| {
+        emulator.lambda.set_endpoint(api_url.clone());
+    }));
+    let broker = brokers
+        .get(regions.default_region())
+        .ok_or_else(|| StartError::Internal("no broker for the default region".into()))?;
+    let rules = lock(&engines)
+        .get(regions.default_region())
+        .cloned()
+        .ok_or_else(|| StartError::Internal("no rules engine for the default region".into()))?;
     let mut tasks = vec![
-        tokio::spawn(rules.clone().run(watch_rx.clone())),
-        tokio::spawn(forward_registry_events(
-            emulator.registry.subscribe(),
-            broker.clone(),
-            watch_rx.clone(),
-        )),
-        tokio::spawn(crate::api::serve(api, emulator.clone(), watch_rx.clone())),
+        tokio::spawn(crate::api::serve(api, regions.clone(), watch_rx.clone())),
         tokio::spawn(crate::mqtt::serve(
             mqtt,
-            broker.clone(),
+            brokers.clone(),
             tls.clone(),
             watch_rx.clone(),
         )),
-        tokio::spawn(crate::credentials::serve(
-            creds,
-            emulator.clone(),
-            https,
-            watch_rx.clone(),
-        )),
-        tokio::spawn(crate::mqtt::housekeeping(broker.clone(), watch_rx.clone())),
+        tokio::spawn(crate::credentials::serve(creds, https, watch_rx.clone())),
     ];
     for (listener, _) in mqtt_extra {
-        let serve = crate::mqtt::serve(listener, broker.clone(), tls.clone(), watch_rx.clone());
+        let serve = crate::mqtt::serve(listener, brokers.clone(), tls.clone(), watch_rx.clone());
         tasks.push(tokio::spawn(serve));
     }
     let ready = ReadyInfo {
@@ -166,23 +185,105 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         data_ats_endpoint: emulator.endpoints.data_ats.clone(),
         credentials_endpoint: emulator.endpoints.credentials.clone(),
         data_dir: config.resolved_data_dir().map(|d| d.display().to_string()),
+        regions: regions.names(),
     };
-    let json = serde_json::to_vec_pretty(&ready).unwrap_or_default();
-    if let Some(path) = &config.ready_file {
-        bootstrap::write_atomically(path, &json)?;
-    }
-    // The data directory always holds one, for `iot-emulator env`.
-    if let Some(dir) = config.resolved_data_dir() {
-        bootstrap::write_atomically(&dir.join(crate::exports::READY_FILE_NAME), &json)?;
-    }
+    let ready_files = ReadyFiles::new(&config, ready.clone());
+    ready_files.write()?;
+    regions.on_open(ready_files.hook());
     Ok(Running {
         ready,
         emulator,
         broker,
         rules,
+        regions,
+        brokers,
         shutdown,
         tasks,
+        region_tasks,
     })
+}
+
+/// Each region's rules engine, by region name.
+type RulesEngines = Arc<Mutex<std::collections::BTreeMap<String, crate::rules::Engine>>>;
+
+/// Gives each region, as it opens, its broker and rules engine and their tasks (registry
+/// events, housekeeping, rule evaluation); the rules engine's lambda and cloudwatchLogs
+/// actions go to that region's Lambda and Logs engines.
+fn attach_broker(
+    brokers: crate::mqtt::Brokers,
+    engines: RulesEngines,
+    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    shutdown: watch::Receiver<bool>,
+) -> RegionHook {
+    Arc::new(move |region: &str, emulator: &Emulator| {
+        let broker = crate::mqtt::Broker::new(emulator.clone());
+        broker.install_data_plane();
+        let rules =
+            crate::rules::Engine::new(emulator.registry.clone(), emulator.data_plane.clone());
+        broker.install_rules(rules.clone());
+        let clock = emulator.registry.clock();
+        crate::sinks::install(&rules, &emulator.lambda, &emulator.logs, clock);
+        let events = emulator.registry.subscribe();
+        let mut spawned = vec![
+            tokio::spawn(rules.clone().run(shutdown.clone())),
+            tokio::spawn(forward_registry_events(
+                events,
+                broker.clone(),
+                shutdown.clone(),
+            )),
+            tokio::spawn(crate::mqtt::housekeeping(broker.clone(), shutdown.clone())),
+        ];
+        lock(&tasks).append(&mut spawned);
+        lock(&engines).insert(region.to_string(), rules);
+        brokers.insert(region, broker);
+    })
+}
+
+/// The ready file (`--ready-file`) and the data directory's copy, for `iot-emulator env`.
+#[derive(Clone)]
+struct ReadyFiles {
+    paths: Vec<std::path::PathBuf>,
+    ready: Arc<Mutex<ReadyInfo>>,
+}
+
+impl ReadyFiles {
+    fn new(config: &Config, ready: ReadyInfo) -> Self {
+        let mut paths: Vec<_> = config.ready_file.iter().cloned().collect();
+        // The data directory always holds one, for `iot-emulator env`.
+        if let Some(dir) = config.resolved_data_dir() {
+            paths.push(dir.join(crate::exports::READY_FILE_NAME));
+        }
+        ReadyFiles {
+            paths,
+            ready: Arc::new(Mutex::new(ready)),
+        }
+    }
+
+    fn write(&self) -> std::io::Result<()> {
+        let json = serde_json::to_vec_pretty(&*lock(&self.ready)).unwrap_or_default();
+        for path in &self.paths {
+            bootstrap::write_atomically(path, &json)?;
+        }
+        Ok(())
+    }
+
+    /// Adds each region that opens to the files.
+    fn hook(&self) -> RegionHook {
+        let files = self.clone();
+        Arc::new(move |region: &str, _: &Emulator| {
+            {
+                let mut ready = lock(&files.ready);
+                if ready.regions.iter().any(|r| r == region) {
+                    return;
+                }
+                ready.regions.push(region.to_string());
+                ready.regions.sort();
+            }
+            if let Err(e) = files.write() {
+                tracing::warn!(%e, "the ready file could not be rewritten");
+            }
+        })
+    }
 }
 
 /// Starts, prints the ready line on stdout, and serves until `signal` completes.

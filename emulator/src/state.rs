@@ -1,4 +1,7 @@
-//! The one value every front end receives: registry, PKI, identity and configuration.
+//! One region's state, the value every front end receives for the region a request or
+//! connection is for: registry, PKI, endpoint names and configuration. [`crate::regions`]
+//! holds one per region; an engine with per-region state adds a field here and builds it
+//! in `bootstrap::open_region`.
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -13,6 +16,10 @@ use crate::registry::Registry;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Identity {
     pub seed: u64,
+    /// The region this identity belongs to; `None` in data dirs from before regions
+    /// (whose region is `--region`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     pub endpoint_prefix: String,
     pub credentials_prefix: String,
     pub ca_cert_pem: String,

@@ -1,7 +1,9 @@
 //! TLS shared by the listeners: the server certificate, the rustls configuration and the
-//! client-certificate verifier (any chain is accepted; the registry decides afterwards).
+//! client-certificate verifier (any chain is accepted; the registry decides afterwards),
+//! and [`RegionTls`], which picks the region of a connection by its SNI name.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::WebPkiSupportedAlgorithms;
@@ -13,7 +15,10 @@ use rustls::{
 };
 
 use crate::bootstrap::StartError;
+use tokio::net::TcpStream;
+
 use crate::pki::parse::{subject_key, SubjectKey};
+use crate::regions::{region_of_host, Regions};
 use crate::state::Emulator;
 
 /// ALPN protocol AWS IoT clients send on port 443.
@@ -195,6 +200,80 @@ pub fn server_config(
         .map_err(|e| tls(&e))?;
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(Arc::new(config))
+}
+
+/// Every region's server configuration for one listener, the region chosen by the SNI
+/// host name the client sends (see [`crate::regions::region_of_host`]) before the
+/// handshake: each region presents a certificate for its own endpoint names. Without SNI,
+/// or with a name that names no region (an IP address, `localhost`), `--region` applies.
+#[derive(Clone)]
+pub struct RegionTls {
+    regions: Regions,
+    alpn: &'static [&'static [u8]],
+    configs: Arc<Mutex<HashMap<String, Arc<rustls::ServerConfig>>>>,
+}
+
+impl RegionTls {
+    /// The configurations of `regions`, offering `alpn`; the default region's is built
+    /// now, so that a broken setup fails at start-up.
+    pub fn new(regions: Regions, alpn: &'static [&'static [u8]]) -> Result<Self, StartError> {
+        let tls = RegionTls {
+            regions,
+            alpn,
+            configs: Default::default(),
+        };
+        let default = tls.regions.default_region().to_string();
+        tls.config(&default, &tls.regions.default_emulator())?;
+        Ok(tls)
+    }
+
+    fn config(
+        &self,
+        region: &str,
+        emulator: &Emulator,
+    ) -> Result<Arc<rustls::ServerConfig>, StartError> {
+        let mut configs = self.configs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(config) = configs.get(region) {
+            return Ok(config.clone());
+        }
+        let config = server_config(emulator, self.alpn)?;
+        configs.insert(region.to_string(), config.clone());
+        Ok(config)
+    }
+
+    /// The TLS handshake on `socket`, in the region its SNI name selects. `None` when the
+    /// handshake fails or the name is of an AWS IoT host in no valid region.
+    pub async fn accept(
+        &self,
+        socket: TcpStream,
+    ) -> Option<(String, Emulator, tokio_rustls::server::TlsStream<TcpStream>)> {
+        let acceptor = rustls::server::Acceptor::default();
+        let start = tokio_rustls::LazyConfigAcceptor::new(acceptor, socket)
+            .await
+            .ok()?;
+        let sni = start.client_hello().server_name().map(str::to_string);
+        let region = sni
+            .as_deref()
+            .and_then(region_of_host)
+            .unwrap_or(self.regions.default_region())
+            .to_string();
+        let emulator = match self.regions.get(&region) {
+            Ok(emulator) => emulator,
+            Err(e) => {
+                tracing::info!(%e, ?sni, "TLS connection for no region refused");
+                return None;
+            }
+        };
+        let config = match self.config(&region, &emulator) {
+            Ok(config) => config,
+            Err(e) => {
+                tracing::warn!(%e, region, "no TLS configuration for the region");
+                return None;
+            }
+        };
+        let stream = start.into_stream(config).await.ok()?;
+        Some((region, emulator, stream))
+    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,25 @@ async fn session(seed: u64) -> Vec<Value> {
     out.push(emu.aws_ok(&["describe-thing", "--thing-name", "det"]).await);
     let root_ca = std::fs::read_to_string(&emu.running.ready.root_ca_path).unwrap();
     out.push(Value::String(root_ca));
+    // A second region, opened by its first request, is deterministic too.
+    let tokyo = |args: &[&'static str]| {
+        let mut all = vec!["--region", "ap-northeast-1"];
+        all.extend_from_slice(args);
+        all
+    };
+    out.push(
+        emu.aws_ok(&tokyo(&[
+            "describe-endpoint",
+            "--endpoint-type",
+            "iot:Data-ATS",
+        ]))
+        .await,
+    );
+    out.push(
+        emu.aws_ok(&tokyo(&["create-keys-and-certificate", "--set-as-active"]))
+            .await,
+    );
+    out.push(emu.aws_ok(&tokyo(&["get-registration-code"])).await);
     emu.shutdown().await;
     out
 }
@@ -41,6 +60,10 @@ async fn same_seed_same_answers() {
     assert_eq!(a, b);
     let c = session(8).await;
     assert_ne!(a[3]["certificateId"], c[3]["certificateId"]);
+    // Each region has its own endpoint names, registration code and key sequence.
+    assert_ne!(a[0], a[8]);
+    assert_ne!(a[5], a[10]);
+    assert_ne!(a[3]["certificateId"], a[9]["certificateId"]);
     // Deterministic mode snapshot of the thing as described (ids, version, ARN).
     insta::assert_json_snapshot!("seeded_thing", (&a[2], &a[6]));
 }

@@ -1,16 +1,24 @@
-//! Which service a request on the shared API port is for: the SigV4 credential scope in
-//! `Authorization` (or `X-Amz-Credential`) names it; unsigned requests go by path to iot
-//! or iot-data. Query-protocol services go to [`crate::query`]; every other service the
-//! emulator lacks gets [`super::unsupported`]'s error in its own protocol.
+//! Which region and service a request on the shared API port is for: the SigV4 credential
+//! scope in `Authorization` (or `X-Amz-Credential`) names both; unsigned requests are for
+//! `--region` and go by path to iot or iot-data. Each region has its own front ends (built
+//! on its first request). Query-protocol services go to [`crate::query`]; every other
+//! service the emulator lacks gets [`super::unsupported`]'s error in its own protocol.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use axum::extract::Request;
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Router;
+use serde_json::json;
 use tower_service::Service;
 
 use super::unsupported::{self, Protocol};
 use crate::query::QueryFront;
+use crate::regions::{RegionError, Regions};
 use crate::s3_rest::S3Front;
+use crate::state::Emulator;
 
 /// Signing names of iot-data: botocore signs `iotdata`; AWS documents `iotdevicegateway`
 /// for DeleteConnection.
@@ -46,12 +54,71 @@ pub struct Fronts {
     pub logs: Router,
 }
 
-/// One router that hands each request to the front end of its service.
-pub fn by_service(fronts: Fronts) -> Router {
+/// Every region's front ends, each built on the region's first request.
+#[derive(Clone)]
+struct ByRegion {
+    regions: Regions,
+    build: fn(Emulator) -> Fronts,
+    open: Arc<Mutex<HashMap<String, Fronts>>>,
+}
+
+/// One router that hands each request to the front end of its region and service;
+/// `build` makes a region's front ends.
+pub fn by_region(regions: Regions, build: fn(Emulator) -> Fronts) -> Router {
+    let by_region = ByRegion {
+        regions,
+        build,
+        open: Default::default(),
+    };
     Router::new().fallback(move |request: Request| {
-        let fronts = fronts.clone();
-        async move { fronts.serve(request).await }
+        let by_region = by_region.clone();
+        async move { by_region.serve(request).await }
     })
+}
+
+impl ByRegion {
+    async fn serve(self, request: Request) -> Response {
+        let scope = credential_scope(&request);
+        let region = scope.as_ref().map(|(region, _)| region.as_str());
+        match self.fronts(region) {
+            Ok(fronts) => fronts.serve(request).await,
+            // Services the emulator lacks answer NotImplemented whatever the region.
+            Err(RegionError::Invalid(_))
+                if !matches!(route(&request), Route::Iot | Route::IotData) =>
+            {
+                match self.fronts(None) {
+                    Ok(fronts) => fronts.serve(request).await,
+                    Err(e) => region_error(&e),
+                }
+            }
+            Err(e) => region_error(&e),
+        }
+    }
+
+    /// The front ends of `region` (`None`: `--region`).
+    fn fronts(&self, region: Option<&str>) -> Result<Fronts, RegionError> {
+        let region = region.unwrap_or(self.regions.default_region());
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(fronts) = open.get(region) {
+            return Ok(fronts.clone());
+        }
+        let fronts = (self.build)(self.regions.get(region)?);
+        open.insert(region.to_string(), fronts.clone());
+        Ok(fronts)
+    }
+}
+
+/// A request signed for a region that is none: AWS's signature check refuses it, as
+/// `InvalidSignatureException` (403) "Credential should be scoped to a valid region".
+fn region_error(error: &RegionError) -> Response {
+    let (status, name) = match error {
+        RegionError::Invalid(_) => (StatusCode::FORBIDDEN, "InvalidSignatureException"),
+        RegionError::Unavailable(..) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalFailureException",
+        ),
+    };
+    super::error::error_response(status, name, json!({ "message": error.to_string() }))
 }
 
 impl Fronts {
@@ -78,7 +145,7 @@ impl Fronts {
 
 /// The service a request was signed for, or its path when unsigned.
 fn route(request: &Request) -> Route {
-    match signing_service(request) {
+    match credential_scope(request).map(|(_, service)| service) {
         Some(service) if service == "iot" => Route::Iot,
         Some(service) if DATA_SCOPES.contains(&service.as_str()) => Route::IotData,
         Some(service) if service == "lambda" => Route::Lambda,
@@ -94,8 +161,8 @@ fn is_data_path(path: &str) -> bool {
         || (path.starts_with("/things/") && path.ends_with("/shadow"))
 }
 
-/// The `<service>` of `Credential=<key>/<date>/<region>/<service>/aws4_request`.
-fn signing_service(request: &Request) -> Option<String> {
+/// The `(<region>, <service>)` of `Credential=<key>/<date>/<region>/<service>/aws4_request`.
+fn credential_scope(request: &Request) -> Option<(String, String)> {
     let from_header = request
         .headers()
         .get("authorization")
@@ -115,7 +182,10 @@ fn signing_service(request: &Request) -> Option<String> {
             .map(|v| v.into_owned())
     };
     let credential = from_header.or_else(from_query)?;
-    credential.split('/').nth(3).map(str::to_string)
+    let mut parts = credential.split('/').skip(2);
+    let region = parts.next()?.to_string();
+    let service = parts.next()?.split([',', ' ']).next()?.to_string();
+    Some((region, service))
 }
 
 #[cfg(test)]
@@ -150,6 +220,21 @@ mod tests {
         assert_eq!(route(&request("/things/t", None)), Route::Iot);
         let presigned = "/connections/c?X-Amz-Credential=AKID%2F20261123%2Fus-east-1%2Fiotdevicegateway%2Faws4_request";
         assert_eq!(route(&request(presigned, Some("x"))), Route::IotData);
+    }
+
+    #[test]
+    fn the_credential_scope_names_the_region() {
+        let auth = "AWS4-HMAC-SHA256 Credential=AKID/20261123/ap-northeast-1/iot/aws4_request, SignedHeaders=host, Signature=00";
+        assert_eq!(
+            credential_scope(&request("/things", Some(auth))),
+            Some(("ap-northeast-1".into(), "iot".into()))
+        );
+        let presigned = "/connections/c?X-Amz-Credential=AKID%2F20261123%2Fcn-north-1%2Fiotdevicegateway%2Faws4_request";
+        assert_eq!(
+            credential_scope(&request(presigned, None)),
+            Some(("cn-north-1".into(), "iotdevicegateway".into()))
+        );
+        assert_eq!(credential_scope(&request("/things", None)), None);
     }
 
     #[test]

@@ -32,10 +32,17 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::regions::Regions;
 use crate::state::Emulator;
 
-/// Every route of the control plane and of iot-data, and the query front end, on one port.
-pub fn router(emulator: Emulator) -> Router {
+/// Every route of the control plane and of iot-data, and the query front end, on one port,
+/// for every region.
+pub fn router(regions: Regions) -> Router {
+    dispatch::by_region(regions, fronts)
+}
+
+/// The front ends of one region.
+fn fronts(emulator: Emulator) -> dispatch::Fronts {
     let data = Router::new()
         .merge(iot_data::routes())
         .fallback(unknown_operation)
@@ -46,14 +53,14 @@ pub fn router(emulator: Emulator) -> Router {
     };
     let query = crate::query::QueryFront::new(emulator.registry.clone(), cfn);
     let s3 = crate::s3_rest::S3Front::new(emulator.s3.clone(), emulator.registry.clone());
-    dispatch::by_service(dispatch::Fronts {
+    dispatch::Fronts {
         lambda: lambda::router(emulator.lambda.clone()),
         logs: logs::router(emulator.logs.clone()),
         control: control_router(emulator),
         data,
         query,
         s3,
-    })
+    }
 }
 
 /// Every route of the control plane (`iot`).
@@ -77,8 +84,8 @@ fn control_router(emulator: Emulator) -> Router {
 }
 
 /// Serves the control plane on `listener` until `shutdown` flips.
-pub async fn serve(listener: TcpListener, emulator: Emulator, mut shutdown: watch::Receiver<bool>) {
-    let app = router(emulator);
+pub async fn serve(listener: TcpListener, regions: Regions, mut shutdown: watch::Receiver<bool>) {
+    let app = router(regions);
     let stop = async move {
         let _ = shutdown.changed().await;
     };

@@ -1,10 +1,10 @@
 //! The credentials provider front end: `GET /role-aliases/<alias>/credentials` over
-//! mutual TLS (HTTP/1.1), exchanging a device certificate for temporary AWS credentials.
+//! mutual TLS (HTTP/1.1), exchanging a device certificate for temporary AWS credentials,
+//! in the region the SNI name selects.
 
 pub mod provider;
 
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,38 +14,34 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tokio_rustls::TlsAcceptor;
 
 use crate::identity::{self, Decision, Principal};
 use crate::registry::IotError;
 use crate::state::Emulator;
+use crate::tls::RegionTls;
 use provider::{CredentialsRequest, THING_NAME_HEADER};
 
 /// How long a client may take to finish the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Accepts connections until shutdown; each is served in its own task.
-pub async fn serve(
-    listener: TcpListener,
-    emulator: Emulator,
-    tls: Arc<rustls::ServerConfig>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let acceptor = TlsAcceptor::from(tls);
+/// Accepts connections until shutdown; each is served in its own task, in the region its
+/// SNI name selects.
+pub async fn serve(listener: TcpListener, tls: RegionTls, mut shutdown: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
             accepted = crate::net::accept(&listener, crate::net::Kind::Credentials) => {
                 let Ok((socket, _)) = accepted else { continue };
-                tokio::spawn(connection(emulator.clone(), socket, acceptor.clone()));
+                tokio::spawn(connection(tls.clone(), socket));
             }
         }
     }
 }
 
 /// Handshake, certificate decision, then HTTP/1.1 on the stream.
-async fn connection(emulator: Emulator, socket: TcpStream, acceptor: TlsAcceptor) {
-    let Ok(Ok(stream)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await
+async fn connection(tls: RegionTls, socket: TcpStream) {
+    let Ok(Some((_, emulator, stream))) =
+        tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(socket)).await
     else {
         return;
     };

@@ -115,7 +115,7 @@ pub fn get_credentials(
     let alias_arn = registry.account().role_alias_arn(&request.role_alias);
     check_policy(emulator, principal, thing, &alias_arn)?;
     let alias = registry
-        .read(|inner| inner.role_aliases.get(&request.role_alias).cloned())
+        .role_alias(&request.role_alias)
         .ok_or_else(|| IotError::not_found("Role alias does not exist"))?;
     let now = registry.clock().now_ms();
     let issued = IssuedCredentials {

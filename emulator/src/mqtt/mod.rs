@@ -35,13 +35,15 @@ pub mod router;
 pub mod session;
 pub mod topic;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::state::Emulator;
+use crate::tls::RegionTls;
 use codec::ReasonCode;
 use router::Router;
 
@@ -171,20 +173,41 @@ pub async fn housekeeping(broker: Broker, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
-/// Accepts connections until shutdown; each runs in its own task (handshake included).
+/// The broker of every open region (cheap to clone); each region's is added as the
+/// region opens (see `Regions::on_open`).
+#[derive(Clone, Debug, Default)]
+pub struct Brokers {
+    map: Arc<Mutex<HashMap<String, Broker>>>,
+}
+
+impl Brokers {
+    /// Records `region`'s broker.
+    pub fn insert(&self, region: &str, broker: Broker) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.insert(region.to_string(), broker);
+    }
+
+    /// The broker of `region`, if it is open.
+    pub fn get(&self, region: &str) -> Option<Broker> {
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(region).cloned()
+    }
+}
+
+/// Accepts connections until shutdown; each runs in its own task (handshake included),
+/// with the broker of the region its SNI name selects.
 pub async fn serve(
     listener: TcpListener,
-    broker: Broker,
-    tls: Arc<rustls::ServerConfig>,
+    brokers: Brokers,
+    tls: RegionTls,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
             accepted = crate::net::accept(&listener, crate::net::Kind::Mqtt) => {
                 let Ok((socket, _)) = accepted else { continue };
-                let session = session::run(broker.clone(), socket, acceptor.clone(), shutdown.clone());
+                let session = session::run(brokers.clone(), tls.clone(), socket, shutdown.clone());
                 tokio::spawn(session);
             }
         }

@@ -10,7 +10,6 @@ use bytes::Bytes;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch, Notify};
 use tokio_rustls::server::TlsStream;
-use tokio_rustls::TlsAcceptor;
 
 use super::auth::{self, Decision, Principal};
 use super::codec::{ConnectPacket, Packet, Properties, PropertyId, QoS, ReasonCode, V311, V5};
@@ -19,7 +18,8 @@ use super::dispatch::{Channels, Exit};
 use super::inflight::Inflight;
 use super::limits::{self, Accepted, RECEIVE_MAXIMUM};
 use super::router::{AttachRequest, ClientHandle, Departure, Message};
-use super::{persist, topic, Broker};
+use super::{persist, topic, Broker, Brokers};
+use crate::tls::RegionTls;
 
 /// How long a client may take to finish the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -65,17 +65,22 @@ type Stream = TlsStream<TcpStream>;
 
 /// Serves one accepted TCP connection until it closes.
 pub async fn run(
-    broker: Broker,
+    brokers: Brokers,
+    tls: RegionTls,
     socket: TcpStream,
-    acceptor: TlsAcceptor,
     shutdown: watch::Receiver<bool>,
 ) {
     let peer_ip = socket
         .peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
-    let Ok(Ok(stream)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await
+    let Ok(Some((region, _, stream))) =
+        tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(socket)).await
     else {
+        return;
+    };
+    // Every open region has its broker (attached when the region opened).
+    let Some(broker) = brokers.get(&region) else {
         return;
     };
     let chain = stream

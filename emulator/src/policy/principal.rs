@@ -1,11 +1,9 @@
-//! The registry side of authorization: the thing a principal is associated with, the
-//! policies in force for it (its own, plus those of its thing's groups and all their
-//! ancestors, default versions only), and [`authorize`], the entry point every front end
-//! uses. Everything is read from the current registry, so a policy change takes effect at
-//! once: [`authorize`] reads it on each call, and [`authorize_cached`] keeps what it read
-//! for one principal until the registry's authorization generation moves. The reads go
-//! through the registry's indexes, so they cost the same with ten thousand things
-//! registered as with none. Parsed documents are cached by their text.
+//! Authorizing a principal: [`authorize`], the entry point every front end uses, over what
+//! the registry says about the principal (`Registry::authorization_facts`: the thing it is
+//! associated with and the policies in force for it). Everything is read from the current
+//! registry, so a policy change takes effect at once: [`authorize`] reads it on each call,
+//! and [`authorize_cached`] keeps what it read for one principal until the registry's
+//! authorization generation moves. Parsed documents are cached by their text.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -14,21 +12,11 @@ use super::certvars::CertificateVars;
 use super::context::{Context, ThingFacts};
 use super::document::{self, PolicyDocument};
 use super::eval::{self, Evaluation, Request};
+use crate::registry::authorization::{AuthorizationFacts, FactsQuery, ThingChoice};
 use crate::registry::thing::Thing;
-use crate::registry::thing_group::ancestors;
-use crate::registry::thing_principal::EXCLUSIVE;
-use crate::registry::{Inner, IotError, IotResult, Registry};
+use crate::registry::{IotResult, Registry};
 
-/// Who is asking.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Identity<'a> {
-    /// A certificate, by id.
-    Certificate(&'a str),
-    /// A thing group, by name (TestAuthorization accepts one as principal).
-    ThingGroup(&'a str),
-    /// Any other attachment target (a Cognito identity id).
-    Other(&'a str),
-}
+pub use crate::registry::authorization::Identity;
 
 /// A principal and the request facts that do not come from the registry.
 #[derive(Debug, Clone, Copy)]
@@ -70,7 +58,9 @@ pub struct Overrides<'a> {
 }
 
 /// What one registry read yields for a principal.
+#[derive(Default)]
 struct Gathered {
+    generation: u64,
     thing: Option<ThingFacts>,
     policies: Vec<(String, Arc<PolicyDocument>)>,
     certificate: Option<CertificateVars>,
@@ -83,8 +73,7 @@ pub fn authorize(
     action: &str,
     resource: &str,
 ) -> bool {
-    let gathered =
-        registry.read(|inner| gather(registry, inner, principal, Overrides::default(), false));
+    let gathered = gather(registry, principal);
     decide(registry, principal, &gathered, action, resource)
 }
 
@@ -113,12 +102,9 @@ impl AuthorizationCache {
                 return gathered.clone();
             }
         }
-        // The generation is read under the registry lock, so it names the state read.
-        let (generation, gathered) = registry.read(|inner| {
-            let facts = gather(registry, inner, principal, Overrides::default(), false);
-            (registry.authorization_generation(), Arc::new(facts))
-        });
-        *slot = Some((generation, gathered.clone()));
+        // The generation comes with the facts and names the state they were read from.
+        let gathered = Arc::new(gather(registry, principal));
+        *slot = Some((gathered.generation, gathered.clone()));
         gathered
     }
 }
@@ -160,10 +146,7 @@ pub fn evaluate(
     overrides: Overrides<'_>,
     requests: &[Request<'_>],
 ) -> IotResult<Vec<Evaluation>> {
-    let gathered = registry.read(|inner| {
-        principal_exists(inner, principal.identity)?;
-        Ok::<_, IotError>(gather(registry, inner, principal, overrides, true))
-    })?;
+    let gathered = try_gather(registry, principal, overrides, true)?;
     let context = context(registry, principal, &gathered);
     let named = || {
         gathered
@@ -184,36 +167,15 @@ pub fn effective_policies(
     identity: Identity<'_>,
     thing_name: Option<&str>,
 ) -> IotResult<Vec<(String, String)>> {
-    registry.read(|inner| {
-        principal_exists(inner, identity)?;
-        let thing = match thing_name {
-            Some(name) => Some(
-                inner
-                    .things
-                    .get(name)
-                    .ok_or_else(|| crate::registry::thing::thing_not_found(name))?,
-            ),
-            None => None,
-        };
-        let names = policy_names(registry, inner, identity, thing);
-        Ok(names
-            .into_iter()
-            .filter_map(|n| inner.policies.get(&n))
-            .map(|p| (p.policy_name.clone(), p.default_document().to_string()))
-            .collect())
-    })
-}
-
-fn principal_exists(inner: &Inner, identity: Identity<'_>) -> IotResult<()> {
-    match identity {
-        Identity::Certificate(id) if !inner.certificates.contains(id) => Err(IotError::not_found(
-            format!("The certificate {id} does not exist"),
-        )),
-        Identity::ThingGroup(name) if !inner.thing_groups.contains(name) => Err(
-            IotError::not_found(format!("Thing group {name} cannot be found.")),
-        ),
-        _ => Ok(()),
-    }
+    let facts = registry.authorization_facts(&FactsQuery {
+        identity,
+        thing: thing_name.map_or(ThingChoice::None, ThingChoice::Named),
+        add: &[],
+        skip: &[],
+        require_identity: true,
+        load_certificate: false,
+    })?;
+    Ok(facts.policies)
 }
 
 fn context<'a>(registry: &Registry, p: &Principal<'a>, g: &'a Gathered) -> Context<'a> {
@@ -231,123 +193,66 @@ fn context<'a>(registry: &Registry, p: &Principal<'a>, g: &'a Gathered) -> Conte
     }
 }
 
-fn gather(
+/// [`try_gather`] for an authorization, which may name an identity that does not exist.
+fn gather(registry: &Registry, principal: &Principal<'_>) -> Gathered {
+    // Only a required identity or a named thing fails the read; neither is asked for here.
+    try_gather(registry, principal, Overrides::default(), false).unwrap_or_default()
+}
+
+/// One registry read for `principal`, its documents parsed (those that do not parse are
+/// left out) and the claim policy of a provisioning-claim certificate added. TestAuthorization
+/// (`require_identity`) also reads the certificate, for `iot:Certificate.*` keys.
+fn try_gather(
     registry: &Registry,
-    inner: &Inner,
     principal: &Principal<'_>,
     overrides: Overrides<'_>,
-    load_certificate: bool,
-) -> Gathered {
-    let thing = associated_thing(registry, inner, principal);
-    let mut names = policy_names(registry, inner, principal.identity, thing);
-    names.retain(|n| !overrides.skip.contains(n));
-    for extra in overrides.add {
-        if !names.contains(extra) {
-            names.push(extra.clone());
-        }
-    }
-    let mut policies: Vec<(String, Arc<PolicyDocument>)> = names
+    require_identity: bool,
+) -> IotResult<Gathered> {
+    let associates = principal.thing_keys || principal.thing_name.is_some();
+    let load_certificate = require_identity && principal.certificate.is_none();
+    let facts = registry.authorization_facts(&FactsQuery {
+        identity: principal.identity,
+        thing: match associates {
+            true => ThingChoice::Associated {
+                thing_name: principal.thing_name,
+                client_id: principal.client_id,
+            },
+            false => ThingChoice::None,
+        },
+        add: overrides.add,
+        skip: overrides.skip,
+        require_identity,
+        load_certificate,
+    })?;
+    Ok(gathered(registry, facts))
+}
+
+fn gathered(registry: &Registry, facts: AuthorizationFacts) -> Gathered {
+    let mut policies: Vec<(String, Arc<PolicyDocument>)> = facts
+        .policies
         .into_iter()
-        .filter_map(|n| {
-            let doc = parsed(inner.policies.get(&n)?.default_document())?;
-            Some((n, doc))
-        })
+        .filter_map(|(n, text)| Some((n, parsed(&text)?)))
         .collect();
-    if let Some(claim) = claim_template(inner, principal.identity) {
+    if let Some(claim) = &facts.claim_template {
         let doc = super::claim::claim_policy(registry.account(), claim);
         policies.extend(doc.map(|d| (super::claim::CLAIM_POLICY_NAME.to_string(), d)));
     }
-    let certificate = match (principal.identity, principal.certificate, load_certificate) {
-        (Identity::Certificate(id), None, true) => inner
-            .certificates
-            .get(id)
-            .map(|c| CertificateVars::from_pem(&c.certificate_pem)),
-        _ => None,
-    };
     Gathered {
-        thing: thing.map(facts),
+        generation: facts.generation,
+        thing: facts.thing.as_ref().map(thing_facts),
         policies,
-        certificate,
+        certificate: facts
+            .certificate_pem
+            .map(|pem| CertificateVars::from_pem(&pem)),
     }
 }
 
-/// The template of a CreateProvisioningClaim certificate.
-fn claim_template<'i>(inner: &'i Inner, identity: Identity<'_>) -> Option<&'i str> {
-    let Identity::Certificate(id) = identity else {
-        return None;
-    };
-    inner.certificates.get(id)?.claim_template.as_deref()
-}
-
-fn facts(thing: &Thing) -> ThingFacts {
+fn thing_facts(thing: &Thing) -> ThingFacts {
     ThingFacts {
         name: thing.thing_name.clone(),
         type_name: thing.thing_type_name.clone(),
         attributes: thing.attributes.clone(),
     }
-}
-
-/// The thing a certificate connection is associated with (spec A.4): the attached thing
-/// named by `thing_name` or else the client id; failing that, the thing the certificate is
-/// attached to exclusively.
-fn associated_thing<'i>(
-    registry: &Registry,
-    inner: &'i Inner,
-    p: &Principal<'_>,
-) -> Option<&'i Thing> {
-    let Identity::Certificate(id) = p.identity else {
-        return None;
-    };
-    if !p.thing_keys && p.thing_name.is_none() {
-        return None;
-    }
-    let arn = registry.account().cert_arn(id);
-    let named = [p.thing_name, p.client_id]
-        .into_iter()
-        .flatten()
-        .filter_map(|name| inner.things.get(name))
-        .find(|t| t.principals.contains_key(&arn));
-    named.or_else(|| {
-        inner
-            .things_of_principal(&arn)
-            .find(|(_, kind)| *kind == EXCLUSIVE)
-            .map(|(t, _)| t)
-    })
-}
-
-/// The names of the policies in force: the identity's own, then those of each group of
-/// `thing` and its ancestors (nearest first), without repeats.
-fn policy_names(
-    registry: &Registry,
-    inner: &Inner,
-    identity: Identity<'_>,
-    thing: Option<&Thing>,
-) -> Vec<String> {
-    let account = registry.account();
-    let mut targets = match identity {
-        Identity::Certificate(id) => vec![account.cert_arn(id)],
-        Identity::ThingGroup(name) => ancestors(inner, name)
-            .iter()
-            .map(|g| account.thing_group_arn(g))
-            .collect(),
-        Identity::Other(target) => vec![target.to_string()],
-    };
-    for group in thing.map(|t| t.thing_groups.as_slice()).unwrap_or_default() {
-        targets.extend(
-            ancestors(inner, group)
-                .iter()
-                .map(|g| account.thing_group_arn(g)),
-        );
-    }
-    let mut names: Vec<String> = Vec::new();
-    for target in &targets {
-        for name in inner.policies_attached_to(target) {
-            if !names.iter().any(|n| n == name) {
-                names.push(name.to_string());
-            }
-        }
-    }
-    names
 }
 
 /// Cached parses of policy documents, keyed by their text (a pure function of it).

@@ -5,6 +5,7 @@ use super::*;
 use crate::registry::testing::{insert_certificate, registry_at};
 use crate::registry::thing_group_members::MembershipInput;
 use crate::registry::thing_ops::CreateThingInput;
+use crate::registry::thing_principal::EXCLUSIVE;
 
 const CERT: &str = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
 const ARN: &str = "arn:aws:iot:us-east-1:123456789012";

@@ -4,10 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use super::apply;
 use super::template::{Template, CERTIFICATE_ID};
 use crate::pki::parse;
-use crate::registry::ca::{AutoRegistrationStatus, CaCertificate, CaStatus, RegistrationConfig};
+use crate::registry::ca::RegistrationConfig;
 use crate::registry::certificate::CertStatus;
 use crate::registry::{IotError, IotResult, RegistryEvent};
 use crate::state::Emulator;
@@ -22,30 +21,10 @@ pub enum AutoRegistration {
     Registered { status: CertStatus },
 }
 
-/// Whether `ca` registers the certificates it signed.
-fn auto_registers(ca: &CaCertificate) -> bool {
-    ca.status == CaStatus::Active && ca.auto_registration_status == AutoRegistrationStatus::Enable
-}
-
-/// The registered, auto-registering CA that signed `leaf_der`.
-fn eligible_ca(emulator: &Emulator, leaf_der: &[u8]) -> Option<CaCertificate> {
-    emulator.registry.read(|inner| {
-        inner
-            .ca_certificates
-            .values()
-            .filter(|ca| auto_registers(ca))
-            .find(|ca| {
-                parse::pem_to_der(&ca.certificate_pem)
-                    .is_some_and(|ca_der| parse::is_signed_by(leaf_der, &ca_der))
-            })
-            .cloned()
-    })
-}
-
 /// Registers an unknown certificate if an auto-registering CA signed it. The registered
 /// event goes out for JITR; JITP applies the CA's template.
 pub fn auto_register(emulator: &Emulator, leaf_der: &[u8]) -> IotResult<AutoRegistration> {
-    let Some(ca) = eligible_ca(emulator, leaf_der) else {
+    let Some(ca) = emulator.registry.auto_registering_ca_of(leaf_der) else {
         return Ok(AutoRegistration::NotEligible);
     };
     let pem = parse::der_to_pem(leaf_der);
@@ -83,12 +62,8 @@ fn template_body(emulator: &Emulator, config: &RegistrationConfig) -> IotResult<
     let name = config.template_name.as_deref().unwrap_or_default();
     emulator
         .registry
-        .read(|inner| {
-            inner
-                .templates
-                .get(name)
-                .map(|t| t.default_body().to_string())
-        })
+        .provisioning_template(name)
+        .map(|t| t.default_body().to_string())
         .ok_or_else(|| IotError::not_found(format!("Template {name} not found")))
 }
 
@@ -123,20 +98,22 @@ fn provision(
     let template = Template::parse(&template_body(emulator, config)?)?;
     let injected = certificate_parameters(leaf_der, certificate_id);
     let plan = template.evaluate(&BTreeMap::new(), &injected)?;
-    apply::apply(&emulator.registry, &plan, certificate_id).map(|_| ())
+    emulator
+        .registry
+        .apply_plan(&plan, certificate_id)
+        .map(|_| ())
 }
 
 /// A PENDING_ACTIVATION certificate of an auto-registering CA presented again: AWS
 /// publishes the registered event again on every attempt.
 pub fn pending_attempt(emulator: &Emulator, certificate_id: &str) {
-    let found = emulator.registry.read(|inner| {
-        let cert = inner.certificates.get(certificate_id)?;
-        let ca = inner
-            .ca_certificates
-            .get(cert.ca_certificate_id.as_deref()?)?;
-        let again = cert.status == CertStatus::PendingActivation && auto_registers(ca);
-        again.then(|| (ca.certificate_id.clone(), cert.creation_date_ms))
-    });
+    let found = match emulator.registry.certificate_with_ca(certificate_id) {
+        Some((cert, Some(ca))) => {
+            let again = cert.status == CertStatus::PendingActivation && ca.auto_registers();
+            again.then_some((ca.certificate_id, cert.creation_date_ms))
+        }
+        _ => None,
+    };
     if let Some((ca_id, registered_at_ms)) = found {
         announce(emulator, certificate_id, &ca_id, registered_at_ms);
     }

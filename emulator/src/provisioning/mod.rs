@@ -3,7 +3,6 @@
 //! evaluated to a plan, then applied atomically) and pre-provisioning hooks; also the
 //! control plane's single-thing RegisterThing.
 
-pub mod apply;
 pub mod fleet;
 pub mod hook;
 mod hook_http;

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use super::apply;
 use super::hook::{self, HookEvent};
 use super::template::{Template, CERTIFICATE_ID};
 use crate::registry::template::check::FLEET_PROVISIONING;
@@ -39,7 +38,7 @@ pub struct Registered {
 fn usable_template(emulator: &Emulator, name: &str) -> IotResult<ProvisioningTemplate> {
     let template = emulator
         .registry
-        .read(|inner| inner.templates.get(name).cloned())
+        .provisioning_template(name)
         .ok_or_else(|| IotError::not_found(format!("Template {name} not found")))?;
     if template.template_type != FLEET_PROVISIONING {
         return Err(IotError::invalid(format!(
@@ -70,7 +69,9 @@ pub async fn register_thing(
     let parsed = Template::parse(template.default_body())?;
     let injected = BTreeMap::from([(CERTIFICATE_ID.to_string(), request.certificate_id.clone())]);
     let plan = parsed.evaluate(&parameters, &injected)?;
-    let applied = apply::apply(&emulator.registry, &plan, &request.certificate_id)?;
+    let applied = emulator
+        .registry
+        .apply_plan(&plan, &request.certificate_id)?;
     Ok(Registered {
         thing_name: applied.thing_name,
         device_configuration: plan.device_configuration,

@@ -5,21 +5,15 @@
 
 use std::collections::BTreeMap;
 
-use super::apply;
-use super::template::{CertificateSource, Plan, Template};
+use super::template::{CertificateSource, Template};
 use crate::pki;
+use crate::registry::provision_single::SingleApplied;
 use crate::registry::template::check;
-use crate::registry::{ErrorKind, Inner, IotError, IotResult, Registry, Tx};
+use crate::registry::{ErrorKind, IotError, IotResult};
 use crate::state::Emulator;
 
 /// RegisterThing's reply.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct SingleRegistered {
-    /// The certificate the template provisioned, if it has one.
-    pub certificate_pem: Option<String>,
-    /// Logical id → ARN of every resource.
-    pub resource_arns: BTreeMap<String, String>,
-}
+pub type SingleRegistered = SingleApplied;
 
 /// The model's limits on `parameters` (keys 2048, values 4096 characters).
 const MAX_KEY: usize = 2048;
@@ -66,9 +60,9 @@ pub async fn register_thing(
         Some(CertificateSource::Csr(csr)) => Some(issue_for_csr(emulator, csr).await?),
         _ => None,
     };
-    let registry = &emulator.registry;
-    registry
-        .write(|inner, tx| apply_single(registry, inner, tx, plan, issued_pem.as_deref()))
+    emulator
+        .registry
+        .apply_single_plan(plan, issued_pem.as_deref())
         .map_err(control_plane_error)
 }
 
@@ -83,42 +77,4 @@ async fn issue_for_csr(emulator: &Emulator, csr_pem: &str) -> IotResult<String> 
     .map_err(|e| IotError::internal(format!("signing failed: {e}")))?
     .map_err(|e| IotError::internal(e.to_string()))?;
     Ok(issued.certificate_pem)
-}
-
-/// Inside the write: stores the certificate (if new), names it by id, applies the plan.
-fn apply_single(
-    registry: &Registry,
-    inner: &mut Inner,
-    tx: &mut Tx,
-    mut plan: Plan,
-    issued_pem: Option<&str>,
-) -> IotResult<SingleRegistered> {
-    let certificate_id = match plan.certificate.as_mut() {
-        None => String::new(),
-        Some(cert) => {
-            let id = match (&cert.source, issued_pem) {
-                (CertificateSource::Id(id), _) => id.clone(),
-                (CertificateSource::Pem { pem, .. }, _) => {
-                    registry.provision_certificate_tx(inner, tx, pem, false)?
-                }
-                (CertificateSource::Csr(_), Some(pem)) => {
-                    registry.provision_certificate_tx(inner, tx, pem, true)?
-                }
-                (CertificateSource::Csr(_), None) => {
-                    return Err(IotError::internal("the CSR was not signed"))
-                }
-            };
-            cert.source = CertificateSource::Id(id.clone());
-            id
-        }
-    };
-    let applied = apply::apply_tx(registry, inner, tx, &plan, &certificate_id)?;
-    let certificate_pem = inner
-        .certificates
-        .get(&certificate_id)
-        .map(|c| c.certificate_pem.clone());
-    Ok(SingleRegistered {
-        certificate_pem,
-        resource_arns: applied.resource_arns,
-    })
 }

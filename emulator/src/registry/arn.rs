@@ -79,14 +79,17 @@ impl Account {
         self.arn("rule", name)
     }
 
-    /// Splits an IoT ARN of this account into `(kind, name)`.
+    /// Splits an IoT ARN of this partition and region into `(kind, name)`: another
+    /// region's resource is not this region's to name.
     pub fn parse_arn<'a>(&self, arn: &'a str) -> Option<(&'a str, &'a str)> {
         let rest = arn
             .strip_prefix("arn:")?
             .strip_prefix(self.partition())?
             .strip_prefix(":iot:")?;
         let mut parts = rest.splitn(3, ':');
-        let _region = parts.next()?;
+        if parts.next()? != self.region {
+            return None;
+        }
         let _account = parts.next()?;
         parts.next()?.split_once('/')
     }
@@ -112,6 +115,7 @@ mod tests {
         );
         assert_eq!(cn.parse_arn(&cn.cert_arn("c")), Some(("cert", "c")));
         assert_eq!(cn.parse_arn("arn:aws:iot:cn-north-1:1:cert/c"), None);
+        assert_eq!(cn.parse_arn("arn:aws-cn:iot:cn-northwest-1:1:cert/c"), None);
         let gov = account("us-gov-west-1");
         assert!(gov.policy_arn("p").starts_with("arn:aws-us-gov:iot:"));
         assert_eq!(account("ap-northeast-1").partition(), "aws");

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::certificate::CertificateMode;
+use super::certificate::{Certificate, CertificateMode};
 use super::{validate, IotError, IotResult, Registry};
+use crate::pki::parse;
 
 /// `ACTIVE` or `INACTIVE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +78,14 @@ pub struct CaCertificate {
     pub tags: BTreeMap<String, String>,
 }
 
+impl CaCertificate {
+    /// Whether just-in-time registration registers the certificates it signed.
+    pub fn auto_registers(&self) -> bool {
+        self.status == CaStatus::Active
+            && self.auto_registration_status == AutoRegistrationStatus::Enable
+    }
+}
+
 /// AWS's ResourceNotFoundException for a CA id.
 pub(crate) fn ca_not_found(id: &str) -> IotError {
     IotError::not_found(format!("The CA certificate {id} does not exist."))
@@ -86,6 +95,34 @@ impl Registry {
     /// The CA certificate with `id`, if registered (for the broker's auto-registration).
     pub fn ca_certificate_by_id(&self, id: &str) -> Option<CaCertificate> {
         self.read(|inner| inner.ca_certificates.get(id).cloned())
+    }
+
+    /// The registered, auto-registering CA that signed `leaf_der`, if any.
+    pub fn auto_registering_ca_of(&self, leaf_der: &[u8]) -> Option<CaCertificate> {
+        self.read(|inner| {
+            inner
+                .ca_certificates
+                .values()
+                .filter(|ca| ca.auto_registers())
+                .find(|ca| {
+                    parse::pem_to_der(&ca.certificate_pem)
+                        .is_some_and(|ca_der| parse::is_signed_by(leaf_der, &ca_der))
+                })
+                .cloned()
+        })
+    }
+
+    /// The certificate with `id` and the record of the CA it names (if that is
+    /// registered), read together: what a TLS listener judges a presented certificate by.
+    pub fn certificate_with_ca(&self, id: &str) -> Option<(Certificate, Option<CaCertificate>)> {
+        self.read(|inner| {
+            let cert = inner.certificates.get(id).cloned()?;
+            let ca = cert
+                .ca_certificate_id
+                .as_deref()
+                .and_then(|ca_id| inner.ca_certificates.get(ca_id).cloned());
+            Some((cert, ca))
+        })
     }
 
     /// DescribeCACertificate.

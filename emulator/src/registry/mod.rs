@@ -1,12 +1,15 @@
 //! The registry: AWS IoT's domain model (certificates, CAs, things, groups, types, policies,
 //! templates, role aliases) behind one lock, persisted change by change.
 //!
+//! Engines and front ends use named operations (`describe_thing`, `apply_plan`,
+//! `authorization_facts`, ...); only this module's files see [`Inner`]'s tables.
 //! Every write runs as a closure over [`Inner`] that logs its changes in a [`Tx`]. When the
 //! closure succeeds the changes are committed durably before the caller sees the result
 //! (concurrent writes share one fsync: see [`journal`]); when it fails, or the commit
 //! fails, the logged undo restores the previous state, so a write is all or nothing.
 
 pub mod arn;
+pub mod authorization;
 pub mod ca;
 pub mod ca_ops;
 pub mod certificate;
@@ -15,7 +18,10 @@ pub mod error;
 pub mod issued_credentials;
 mod journal;
 pub mod ownership_token;
+pub mod plan;
 pub mod policy;
+pub mod provision;
+pub mod provision_single;
 pub mod retained;
 pub mod role_alias;
 pub mod session;
@@ -289,7 +295,8 @@ impl Registry {
         self.shared.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Runs a read-only closure over the registry.
+    /// Runs a read-only closure over the registry. Only the registry's own modules (and
+    /// tests) reach the tables: everything else uses the named operations.
     pub fn read<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
         f(&self.lock())
     }

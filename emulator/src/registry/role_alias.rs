@@ -82,7 +82,12 @@ impl Registry {
         })
     }
 
-    /// DescribeRoleAlias (also what the credentials provider reads).
+    /// The role alias `alias`, if it exists (for the credentials provider).
+    pub fn role_alias(&self, alias: &str) -> Option<RoleAlias> {
+        self.read(|inner| inner.role_aliases.get(alias).cloned())
+    }
+
+    /// DescribeRoleAlias.
     pub fn describe_role_alias(&self, alias: &str) -> IotResult<RoleAlias> {
         validate::role_alias(alias)?;
         self.read(|inner| existing(inner, alias).cloned())

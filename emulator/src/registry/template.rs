@@ -183,6 +183,11 @@ impl Registry {
         })
     }
 
+    /// The template `name`, if it exists (for the provisioning engines).
+    pub fn provisioning_template(&self, name: &str) -> Option<ProvisioningTemplate> {
+        self.read(|inner| inner.templates.get(name).cloned())
+    }
+
     /// DescribeProvisioningTemplate.
     pub fn describe_provisioning_template(&self, name: &str) -> IotResult<ProvisioningTemplate> {
         validate::template_name(name)?;

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::provisioning::apply::{apply, tests as apply_tests};
+use crate::registry::provision::tests as apply_tests;
 
 /// Parameter names the generated templates refer to, pseudo-parameters included.
 const NAMES: [&str; 7] = ["P", "D", "N", "I", "K", "AWS::Region", CERTIFICATE_ID];
@@ -197,7 +197,7 @@ proptest! {
         let existing = serde_json::from_value(attrs).map_err(|e| TestCaseError::fail(e.to_string()))?;
         reg.create_thing("existing", existing).map_err(|e| TestCaseError::fail(e.message))?;
         let before = apply_tests::dump(&reg);
-        if let Err(e) = apply(&reg, &plan, apply_tests::CERT) {
+        if let Err(e) = reg.apply_plan(&plan, apply_tests::CERT) {
             prop_assert_ne!(e.kind, ErrorKind::InternalFailure);
             prop_assert_eq!(apply_tests::dump(&reg), before);
         }

@@ -1,7 +1,7 @@
 //! The provisioning template language, as a pure function: a body is parsed into a
 //! [`Template`] (the checks AWS makes at CreateProvisioningTemplate), then evaluated with a
 //! parameter map into a [`Plan`] (what to create, update and attach, and the resolved
-//! DeviceConfiguration). Nothing here touches the registry; `provisioning::apply` does.
+//! DeviceConfiguration). Nothing here touches the registry; `Registry::apply_plan` does.
 //!
 //! Fleet provisioning injects `AWS::IoT::Certificate::Id`; JITP injects the certificate's
 //! subject fields too (dataplane §3.4). Both just pass them in the `injected` map.
@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 
 use crate::registry::{ErrorKind, IotError, IotResult};
 
-pub use plan::{
+pub use crate::registry::plan::{
     CertificatePlan, CertificateSource, Override, Plan, PolicyPlan, ThingOverrides, ThingPlan,
 };
 

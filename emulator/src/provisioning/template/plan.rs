@@ -1,4 +1,4 @@
-//! The plan: what an evaluated template asks for, as plain data, and how it is built from
+//! How a [`Plan`] (the registry's description of what a template asks for) is built from
 //! the parsed resources. Property values are resolved and checked against AWS's names and
 //! patterns here, so that applying a plan only meets registry-state errors.
 
@@ -9,82 +9,10 @@ use serde_json::Value;
 use super::eval::Scope;
 use super::{invalid_parameters, unresolved, Resource, ResourceType, Template};
 use crate::registry::certificate::CertStatus;
+use crate::registry::plan::{
+    CertificatePlan, CertificateSource, Plan, PolicyPlan, ThingOverrides, ThingPlan,
+};
 use crate::registry::{policy, thing, validate, ErrorKind, IotError, IotResult};
-
-/// An `OverrideSettings` value (dataplane §2.5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Override {
-    /// Keep the existing value. Also what an omitted setting means: AWS does not say
-    /// (UNCONFIRMED), and leaving an existing thing alone is the least surprising.
-    #[default]
-    DoNothing,
-    Replace,
-    Fail,
-    Merge,
-}
-
-/// Per-property overrides for an existing thing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ThingOverrides {
-    /// Whether the resource has OverrideSettings at all (`{}` included); without them, a
-    /// template that disagrees with an existing thing is refused (see `apply`).
-    pub given: bool,
-    pub attribute_payload: Override,
-    pub thing_type_name: Override,
-    pub thing_groups: Override,
-    pub billing_group: Override,
-}
-
-/// The `AWS::IoT::Thing` resource, resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ThingPlan {
-    pub logical_id: String,
-    pub thing_name: String,
-    pub attributes: Option<BTreeMap<String, String>>,
-    pub thing_type_name: Option<String>,
-    pub thing_groups: Option<Vec<String>>,
-    pub billing_group: Option<String>,
-    pub overrides: ThingOverrides,
-}
-
-/// How the `AWS::IoT::Certificate` resource names its certificate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CertificateSource {
-    Id(String),
-    Pem {
-        pem: String,
-        ca_pem: Option<String>,
-    },
-    /// Bulk and single-thing registration only; fleet provisioning refuses it.
-    Csr(String),
-}
-
-/// The `AWS::IoT::Certificate` resource, resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CertificatePlan {
-    pub logical_id: String,
-    pub source: CertificateSource,
-    /// ACTIVE (the default) or INACTIVE.
-    pub status: CertStatus,
-    pub status_override: Override,
-}
-
-/// An `AWS::IoT::Policy` resource, resolved: an existing policy when `document` is None.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyPlan {
-    pub logical_id: String,
-    pub policy_name: String,
-    pub document: Option<String>,
-}
-
-/// Everything an evaluated template asks for.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Plan {
-    pub thing: Option<ThingPlan>,
-    pub certificate: Option<CertificatePlan>,
-    pub policies: Vec<PolicyPlan>,
-    pub device_configuration: BTreeMap<String, String>,
-}
 
 pub(super) fn build(template: &Template, values: &BTreeMap<String, String>) -> IotResult<Plan> {
     // Every declared parameter needs a value (dataplane §2.2 and §3.4).

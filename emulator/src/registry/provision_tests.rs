@@ -74,7 +74,7 @@ fn run(reg: &Registry, body: &Value, name: &str) -> IotResult<Applied> {
     let parameters = BTreeMap::from([("Name".to_string(), name.to_string())]);
     let injected = BTreeMap::from([(CERTIFICATE_ID.to_string(), CERT.to_string())]);
     let plan = template.evaluate(&parameters, &injected)?;
-    apply(reg, &plan, CERT)
+    reg.apply_plan(&plan, CERT)
 }
 
 fn thing_props(groups: &[&str], attrs: Value) -> Value {

@@ -1,4 +1,4 @@
-//! Applying a [`Plan`] to the registry inside ONE registry write, in AWS's order (dataplane
+//! Applying a provisioning [`Plan`] to the registry inside ONE registry write, in AWS's order (dataplane
 //! §2.6): thing, policies, policy → certificate, certificate → thing, certificate status.
 //! Any failure rolls the whole write back, so nothing is created and the certificate keeps
 //! its status.
@@ -10,12 +10,12 @@
 
 use std::collections::BTreeMap;
 
-use super::template::{CertificatePlan, CertificateSource, Override, Plan, PolicyPlan, ThingPlan};
-use crate::registry::certificate::{CertStatus, Certificate};
-use crate::registry::thing::{apply_attributes, check_attribute_count, AttributePayload, Thing};
-use crate::registry::thing_principal::NON_EXCLUSIVE;
-use crate::registry::{thing_group_members, thing_type};
-use crate::registry::{ErrorKind, Inner, IotError, IotResult, Registry, Tx};
+use super::certificate::{CertStatus, Certificate};
+use super::plan::{CertificatePlan, CertificateSource, Override, Plan, PolicyPlan, ThingPlan};
+use super::thing::{apply_attributes, check_attribute_count, AttributePayload, Thing};
+use super::thing_principal::NON_EXCLUSIVE;
+use super::{thing_group_members, thing_type};
+use super::{ErrorKind, Inner, IotError, IotResult, Registry, Tx};
 
 /// What applying a plan did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -26,13 +26,15 @@ pub struct Applied {
     pub resource_arns: BTreeMap<String, String>,
 }
 
-/// Applies `plan` for the certificate `certificate_id`, all or nothing.
-pub fn apply(registry: &Registry, plan: &Plan, certificate_id: &str) -> IotResult<Applied> {
-    registry.write(|inner, tx| apply_tx(registry, inner, tx, plan, certificate_id))
+impl Registry {
+    /// Applies `plan` for the certificate `certificate_id`, all or nothing.
+    pub fn apply_plan(&self, plan: &Plan, certificate_id: &str) -> IotResult<Applied> {
+        self.write(|inner, tx| apply_tx(self, inner, tx, plan, certificate_id))
+    }
 }
 
-/// [`apply`] as a step of a caller's write (JITP registers the certificate first).
-pub fn apply_tx(
+/// [`Registry::apply_plan`] as a step of a write.
+pub(super) fn apply_tx(
     registry: &Registry,
     inner: &mut Inner,
     tx: &mut Tx,
@@ -112,7 +114,8 @@ fn provisionable(inner: &Inner, plan: &Plan, certificate_id: &str) -> IotResult<
         }
     };
     if !names_it {
-        return Err(super::template::invalid_parameters(
+        return Err(IotError::new(
+            ErrorKind::InvalidParameters,
             "The certificate resource of the template does not name the certificate being provisioned",
         ));
     }
@@ -350,5 +353,5 @@ fn ensure_policy(
 }
 
 #[cfg(test)]
-#[path = "apply_tests.rs"]
+#[path = "provision_tests.rs"]
 pub(crate) mod tests;
