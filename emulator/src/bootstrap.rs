@@ -310,7 +310,13 @@ fn open_region(config: &Config, parts: RegionParts<'_>) -> Result<Emulator, Star
         )
         .map_err(|e| StartError::Internal(format!("s3 stand-in: {e}")))?,
     };
-    let cloudformation = CloudFormation::new(registry.clone(), pki.clone());
+    let cloudformation = CloudFormation::new(
+        registry.clone(),
+        pki.clone(),
+        lambda.clone(),
+        logs.clone(),
+        s3.clone(),
+    );
     Ok(Emulator {
         lambda,
         logs,

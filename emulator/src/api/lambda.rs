@@ -9,20 +9,22 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use super::error::error_response;
 use super::unsupported::{self, Protocol};
+use crate::lambda::code::{fetch_from, inline_s3_location};
 use crate::lambda::function::{CreateFunction, Settings};
 use crate::lambda::{Lambda, LambdaError};
+use crate::s3::S3;
 
 type Params = Query<BTreeMap<String, String>>;
 type Reply = Result<Response, LambdaError>;
 
 /// Lambda's routes, on their own router.
-pub fn router(lambda: Lambda) -> Router {
+pub fn router(lambda: Lambda, s3: S3) -> Router {
     let base = "/2015-03-31/functions";
     Router::new()
         .route(base, post(create_function).get(list_functions))
@@ -48,6 +50,7 @@ pub fn router(lambda: Lambda) -> Router {
         .fallback(|request: Request| async move {
             unsupported::not_implemented(Protocol::RestJson, "lambda", &request)
         })
+        .layer(Extension(s3))
         .with_state(lambda)
 }
 
@@ -81,8 +84,18 @@ fn qualifier(params: &Params) -> Option<&str> {
     params.get("Qualifier").map(String::as_str)
 }
 
-async fn create_function(State(l): State<Lambda>, bytes: Bytes) -> Reply {
-    let input: CreateFunction = body(&bytes)?;
+async fn create_function(
+    State(l): State<Lambda>,
+    Extension(s3): Extension<S3>,
+    bytes: Bytes,
+) -> Reply {
+    let mut value: Value = body(&bytes)?;
+    if let Some(Value::Object(code)) = value.get_mut("Code") {
+        inline_s3_location(code, &fetch_from(&s3))?;
+    }
+    let input: CreateFunction = serde_json::from_value(value).map_err(|e| {
+        LambdaError::InvalidRequestContent(format!("Could not parse request body into json: {e}"))
+    })?;
     Ok(reply(StatusCode::CREATED, l.create_function(input)?))
 }
 
@@ -122,10 +135,14 @@ async fn delete_function(State(l): State<Lambda>, Path(name): Path<String>, p: P
 
 async fn update_function_code(
     State(l): State<Lambda>,
+    Extension(s3): Extension<S3>,
     Path(name): Path<String>,
     bytes: Bytes,
 ) -> Reply {
-    let input: Value = body(&bytes)?;
+    let mut input: Value = body(&bytes)?;
+    if let Value::Object(code) = &mut input {
+        inline_s3_location(code, &fetch_from(&s3))?;
+    }
     Ok(reply(
         StatusCode::OK,
         l.update_function_code(&name, &input)?,

@@ -54,7 +54,7 @@ fn fronts(emulator: Emulator) -> dispatch::Fronts {
     let query = crate::query::QueryFront::new(emulator.registry.clone(), cfn);
     let s3 = crate::s3_rest::S3Front::new(emulator.s3.clone(), emulator.registry.clone());
     dispatch::Fronts {
-        lambda: lambda::router(emulator.lambda.clone()),
+        lambda: lambda::router(emulator.lambda.clone(), emulator.s3.clone()),
         logs: logs::router(emulator.logs.clone()),
         control: control_router(emulator),
         data,

@@ -18,6 +18,9 @@ use crate::registry::Registry;
 pub(crate) struct Env<'a> {
     pub(crate) registry: &'a Registry,
     pub(crate) pki: &'a Pki,
+    pub(crate) lambda: &'a crate::lambda::Lambda,
+    pub(crate) logs: &'a crate::logs::Logs,
+    pub(crate) s3: &'a crate::s3::S3,
     /// Every stack's exports, for `Fn::ImportValue`.
     pub(crate) exports: &'a BTreeMap<String, String>,
 }
@@ -73,6 +76,9 @@ impl Env<'_> {
         Context {
             registry: self.registry,
             pki: self.pki,
+            lambda: self.lambda,
+            logs: self.logs,
+            s3: self.s3,
             stack_name: &stack.name,
             logical_id,
         }

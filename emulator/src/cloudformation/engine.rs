@@ -12,8 +12,11 @@ use super::intrinsic::Pseudo;
 use super::params::Given;
 use super::plan::Plan;
 use super::stack::{ChangeSet, Stack};
+use crate::lambda::Lambda;
+use crate::logs::Logs;
 use crate::pki::Pki;
 use crate::registry::Registry;
+use crate::s3::S3;
 
 /// What CreateChangeSet, CreateStack and UpdateStack bring.
 #[derive(Debug, Clone, Default)]
@@ -37,6 +40,9 @@ pub struct StackRequest {
 pub struct CloudFormation {
     registry: Registry,
     pki: Pki,
+    lambda: Lambda,
+    logs: Logs,
+    s3: S3,
     serial: Arc<Mutex<()>>,
 }
 
@@ -51,11 +57,26 @@ fn no_stack(name: &str) -> CfnError {
 }
 
 impl CloudFormation {
-    pub fn new(registry: Registry, pki: Pki) -> Self {
+    /// The engine over the region's registry and the engines its resources live in.
+    pub fn new(registry: Registry, pki: Pki, lambda: Lambda, logs: Logs, s3: S3) -> Self {
         CloudFormation {
             registry,
             pki,
+            lambda,
+            logs,
+            s3,
             serial: Arc::new(Mutex::new(())),
+        }
+    }
+
+    fn env<'a>(&'a self, exports: &'a BTreeMap<String, String>) -> Env<'a> {
+        Env {
+            registry: &self.registry,
+            pki: &self.pki,
+            lambda: &self.lambda,
+            logs: &self.logs,
+            s3: &self.s3,
+            exports,
         }
     }
 
@@ -193,11 +214,7 @@ impl CloudFormation {
 
     fn run(&self, stack: &mut Stack, plan: &Plan, change_set: &ChangeSet) -> CfnResult<()> {
         let exports = self.exports();
-        let env = Env {
-            registry: &self.registry,
-            pki: &self.pki,
-            exports: &exports,
-        };
+        let env = self.env(&exports);
         let (old_template, old_params) = (stack.template_body.clone(), stack.parameters.clone());
         stack.template_body = change_set.template_body.clone();
         stack.parameters = plan.parameter_values();
@@ -282,11 +299,7 @@ impl CloudFormation {
             return Ok(());
         }
         let exports = self.exports();
-        let env = Env {
-            registry: &self.registry,
-            pki: &self.pki,
-            exports: &exports,
-        };
+        let env = self.env(&exports);
         deploy::delete(&mut stack, &env);
         stack.change_sets.clear();
         self.save(&stack)

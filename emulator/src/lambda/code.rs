@@ -87,3 +87,56 @@ mod tests {
         assert_eq!(sha256_b64(b"").len(), 44);
     }
 }
+
+/// An S3 object `fetch` could not read: S3's error code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchError {
+    pub code: String,
+    pub message: String,
+}
+
+/// Reads an object (bucket, key) for [`inline_s3_location`].
+pub type Fetch<'a> = dyn Fn(&str, &str) -> Result<Vec<u8>, FetchError> + 'a;
+
+/// Turns `Code` given as an S3 location (`S3Bucket`, `S3Key`) into a `ZipFile`, reading
+/// the object with `fetch` (the S3 stand-in), as Lambda reads it from S3 when the
+/// function is created or updated. `S3ObjectVersion` is refused: the stand-in keeps no
+/// versions. Other `Code` shapes are left as they are.
+pub fn inline_s3_location(
+    code: &mut serde_json::Map<String, serde_json::Value>,
+    fetch: &Fetch<'_>,
+) -> LambdaResult<()> {
+    let text = |k: &str| code.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let (Some(bucket), Some(key)) = (text("S3Bucket"), text("S3Key")) else {
+        return Ok(());
+    };
+    if code.get("S3ObjectVersion").is_some_and(|v| !v.is_null()) {
+        return Err(LambdaError::InvalidParameterValue(
+            "iot-emulator's S3 stand-in keeps no object versions (S3ObjectVersion)".into(),
+        ));
+    }
+    let zip = fetch(&bucket, &key).map_err(|e| {
+        LambdaError::InvalidParameterValue(format!(
+            "Error occurred while GetObject. S3 Error Code: {}. S3 Error Message: {}",
+            e.code, e.message
+        ))
+    })?;
+    for k in ["S3Bucket", "S3Key", "S3ObjectVersion"] {
+        code.remove(k);
+    }
+    let b64 = base64::engine::general_purpose::STANDARD.encode(zip);
+    code.insert("ZipFile".into(), serde_json::Value::String(b64));
+    Ok(())
+}
+
+/// Reads a package from the S3 stand-in, for `Code.S3Bucket`/`S3Key`.
+pub fn fetch_from(s3: &crate::s3::S3) -> impl Fn(&str, &str) -> Result<Vec<u8>, FetchError> + '_ {
+    move |bucket, key| {
+        s3.get_object(bucket, key)
+            .map(|(_, body)| body.to_vec())
+            .map_err(|e| FetchError {
+                code: e.code().to_string(),
+                message: e.to_string(),
+            })
+    }
+}

@@ -9,7 +9,7 @@ mod control;
 pub mod error;
 pub mod function;
 mod invoke;
-mod permissions;
+pub mod permissions;
 pub mod process;
 pub mod runtime;
 pub mod store;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch, Semaphore};
@@ -83,8 +83,8 @@ pub struct Engine {
 pub(super) struct Shared {
     pub(super) registry: Registry,
     pub(super) data_plane: DataPlaneSlot,
-    pub(super) invoker: OnceLock<Arc<dyn FunctionInvoker>>,
-    pub(super) logs: OnceLock<Arc<dyn LogSink>>,
+    pub(super) invoker: Sink<dyn FunctionInvoker>,
+    pub(super) logs: Sink<dyn LogSink>,
     rules: Mutex<(u64, Arc<RuleSet>)>,
     queue: mpsc::Sender<Inbound>,
     inbox: Mutex<Option<mpsc::Receiver<Inbound>>>,
@@ -101,8 +101,8 @@ impl Engine {
             shared: Arc::new(Shared {
                 registry,
                 data_plane,
-                invoker: OnceLock::new(),
-                logs: OnceLock::new(),
+                invoker: Sink::default(),
+                logs: Sink::default(),
                 rules: Mutex::new((u64::MAX, Arc::default())),
                 queue,
                 inbox: Mutex::new(Some(inbox)),
@@ -113,14 +113,14 @@ impl Engine {
         }
     }
 
-    /// Where lambda actions go (the Lambda engine); a second install is ignored.
+    /// Where lambda actions go (the Lambda engine); a later install replaces it.
     pub fn install_function_invoker(&self, invoker: Arc<dyn FunctionInvoker>) {
-        let _ = self.shared.invoker.set(invoker);
+        self.shared.invoker.set(invoker);
     }
 
-    /// Where cloudwatchLogs actions go (the Logs engine); a second install is ignored.
+    /// Where cloudwatchLogs actions go (the Logs engine); a later install replaces it.
     pub fn install_log_sink(&self, sink: Arc<dyn LogSink>) {
-        let _ = self.shared.logs.set(sink);
+        self.shared.logs.set(sink);
     }
 
     /// The compiled rules, recompiled when the registry's rules changed.
@@ -184,5 +184,26 @@ impl Engine {
                 self.evaluate(&rule, &message).await;
             }
         }
+    }
+}
+
+/// Where one kind of action goes: installed at start-up, replaceable (tests put a
+/// recording stand-in in the Lambda engine's place).
+#[derive(Debug)]
+pub(super) struct Sink<T: ?Sized>(std::sync::RwLock<Option<Arc<T>>>);
+
+impl<T: ?Sized> Default for Sink<T> {
+    fn default() -> Self {
+        Sink(std::sync::RwLock::new(None))
+    }
+}
+
+impl<T: ?Sized> Sink<T> {
+    pub(super) fn set(&self, value: Arc<T>) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Some(value);
+    }
+
+    pub(super) fn get(&self) -> Option<Arc<T>> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }

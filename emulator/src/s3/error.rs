@@ -58,6 +58,35 @@ pub enum S3Error {
     InternalError(String),
 }
 
+impl S3Error {
+    /// S3's error code (the `<Code>` of its error document).
+    pub fn code(&self) -> &'static str {
+        match self {
+            S3Error::NoSuchBucket(_) => "NoSuchBucket",
+            S3Error::NoSuchKey(_) => "NoSuchKey",
+            S3Error::BucketAlreadyOwnedByYou(_) => "BucketAlreadyOwnedByYou",
+            S3Error::InvalidBucketName(_) => "InvalidBucketName",
+            S3Error::BucketNotEmpty(_) => "BucketNotEmpty",
+            S3Error::KeyTooLong(_) => "KeyTooLongError",
+            S3Error::BadDigest(_) => "BadDigest",
+            S3Error::InvalidDigest => "InvalidDigest",
+            S3Error::XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
+            S3Error::InvalidArgument(_) => "InvalidArgument",
+            S3Error::InvalidRequest(_) => "InvalidRequest",
+            S3Error::NoSuchUpload(_) => "NoSuchUpload",
+            S3Error::InvalidPart => "InvalidPart",
+            S3Error::InvalidPartOrder => "InvalidPartOrder",
+            S3Error::EntityTooSmall => "EntityTooSmall",
+            S3Error::MalformedXML(_) => "MalformedXML",
+            S3Error::PreconditionFailed => "PreconditionFailed",
+            S3Error::NotModified => "NotModified",
+            S3Error::InvalidRange => "InvalidRange",
+            S3Error::NotImplemented(_) => "NotImplemented",
+            S3Error::InternalError(_) => "InternalError",
+        }
+    }
+}
+
 impl From<std::io::Error> for S3Error {
     fn from(e: std::io::Error) -> Self {
         tracing::error!("s3 stand-in storage: {e}");

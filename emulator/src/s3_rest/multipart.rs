@@ -143,7 +143,7 @@ pub(super) async fn delete_objects(s3: &S3, bucket: &str, body: Body) -> Result<
                             .write_inner_content(|w| leaf(w, "Key", key))?;
                     }
                     Err(e) => {
-                        let code = super::error::code(e);
+                        let code = e.code();
                         w.create_element("Error").write_inner_content(|w| {
                             leaf(w, "Key", key)?;
                             leaf(w, "Code", code)?;

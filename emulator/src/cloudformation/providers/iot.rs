@@ -26,7 +26,7 @@ fn api_shape<T: serde::de::DeserializeOwned>(value: Option<&Value>) -> HandlerRe
 
 /// `{"AttributePayload": {"Attributes": …}}` as `{"attributePayload": {"attributes": …}}`;
 /// the keys inside `Attributes` are the user's and stay as written.
-fn camel_keys(value: &Value) -> Value {
+pub(super) fn camel_keys(value: &Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.iter()

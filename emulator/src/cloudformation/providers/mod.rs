@@ -3,6 +3,7 @@
 //! groups are recorded stand-ins with AWS-shaped ARNs. Any other type is refused when
 //! the change set is made, never skipped.
 
+mod functions;
 mod iot;
 mod iot_more;
 mod standins;
@@ -29,6 +30,9 @@ pub(crate) const SUPPORTED: &[&str] = &[
     "AWS::IAM::Role",
     "AWS::IAM::Policy",
     "AWS::IAM::ManagedPolicy",
+    "AWS::IoT::TopicRule",
+    "AWS::Lambda::Function",
+    "AWS::Lambda::Permission",
     "AWS::Logs::LogGroup",
 ];
 
@@ -59,6 +63,9 @@ pub(crate) type HandlerResult<T> = Result<T, HandlerError>;
 pub(crate) struct Context<'a> {
     pub(crate) registry: &'a Registry,
     pub(crate) pki: &'a Pki,
+    pub(crate) lambda: &'a crate::lambda::Lambda,
+    pub(crate) logs: &'a crate::logs::Logs,
+    pub(crate) s3: &'a crate::s3::S3,
     pub(crate) stack_name: &'a str,
     pub(crate) logical_id: &'a str,
 }
@@ -95,7 +102,10 @@ pub(crate) fn create(kind: &str, properties: &Value, cx: &Context<'_>) -> Handle
         "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => {
             standins::iam_policy(kind, properties, cx)
         }
-        "AWS::Logs::LogGroup" => standins::log_group(properties, cx),
+        "AWS::Logs::LogGroup" => functions::log_group(properties, cx),
+        "AWS::Lambda::Function" => functions::function(properties, cx),
+        "AWS::Lambda::Permission" => functions::permission(properties, cx),
+        "AWS::IoT::TopicRule" => functions::topic_rule(properties, cx),
         other => Err(HandlerError(format!(
             "iot-emulator does not support resource type {other}"
         ))),
@@ -161,10 +171,11 @@ fn delete_resource(
         "AWS::IoT::RoleAlias" => r.delete_role_alias(physical_id)?,
         "AWS::IoT::CACertificate" => iot_more::delete_ca(physical_id, cx)?,
         "AWS::IoT::Certificate" => iot_more::delete_certificate(physical_id, cx)?,
-        "AWS::IAM::Role"
-        | "AWS::IAM::Policy"
-        | "AWS::IAM::ManagedPolicy"
-        | "AWS::Logs::LogGroup" => {}
+        "AWS::IAM::Role" | "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => {}
+        "AWS::Logs::LogGroup" => functions::delete_log_group(physical_id, cx)?,
+        "AWS::Lambda::Function" => functions::delete_function(physical_id, cx)?,
+        "AWS::Lambda::Permission" => functions::delete_permission(physical_id, properties, cx)?,
+        "AWS::IoT::TopicRule" => cx.registry.delete_topic_rule(physical_id)?,
         other => {
             return Err(Gone::Failed(HandlerError(format!(
                 "iot-emulator does not support resource type {other}"

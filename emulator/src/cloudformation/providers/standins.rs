@@ -1,6 +1,6 @@
-//! Recorded stand-ins for services the emulator does not run: IAM roles and policies and
-//! Logs log groups. They hold AWS-shaped names and ARNs so that `Ref` and `Fn::GetAtt`
-//! give what AWS gives; nothing enforces them.
+//! Recorded stand-ins for the service the emulator does not run: IAM roles and policies.
+//! They hold AWS-shaped names and ARNs so that `Ref` and `Fn::GetAtt` give what AWS
+//! gives; nothing enforces them.
 
 use serde_json::{json, Value};
 
@@ -51,16 +51,4 @@ pub(super) fn iam_policy(kind: &str, p: &Value, cx: &Context<'_>) -> HandlerResu
         physical,
         &[("PolicyArn", json!(arn)), ("PolicyId", json!(name))],
     ))
-}
-
-pub(super) fn log_group(p: &Value, cx: &Context<'_>) -> HandlerResult<Created> {
-    let name = opt_text(p, "LogGroupName").unwrap_or_else(|| cx.generated_name(512));
-    let account = cx.registry.account();
-    let arn = format!(
-        "arn:{}:logs:{}:{}:log-group:{name}:*",
-        account.partition(),
-        account.region,
-        account.account_id
-    );
-    Ok(created(name, &[("Arn", json!(arn))]))
 }
