@@ -20,6 +20,7 @@ enum Created {
     CaCertificate(String),
     ThingGroup(String),
     RoleAlias(String),
+    TopicRule(String),
 }
 
 /// A certificate the control plane made, with its key.

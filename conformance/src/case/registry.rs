@@ -179,6 +179,30 @@ impl Case {
         }
     }
 
+    /// Deletes topic rule `name` at the end of the case.
+    pub fn track_topic_rule(&mut self, name: &str) {
+        self.created.push(Created::TopicRule(name.to_string()));
+    }
+
+    /// The role a republish action assumes: `CONFORMANCE_REPUBLISH_ROLE_ARN` (a role
+    /// trusting `iot.amazonaws.com` that may `iot:Publish`), a dummy one on an emulator;
+    /// `None` (with the reason printed) against AWS without it.
+    pub fn republish_role_arn(&self) -> Option<String> {
+        if let Ok(arn) = std::env::var("CONFORMANCE_REPUBLISH_ROLE_ARN") {
+            return Some(arn);
+        }
+        if self.target.kind == crate::TargetKind::Aws {
+            eprintln!(
+                "conformance: SKIPPED against aws: CONFORMANCE_REPUBLISH_ROLE_ARN (a role trusting iot.amazonaws.com with iot:Publish) is not set"
+            );
+            return None;
+        }
+        Some(format!(
+            "arn:aws:iam::{}:role/ConformanceRepublishRole",
+            self.target.account_id
+        ))
+    }
+
     /// The role the credentials provider assumes: `CONFORMANCE_CREDENTIALS_ROLE_ARN`
     /// (a role trusting `credentials.iot.amazonaws.com`), a dummy one on an emulator;
     /// `None` (with the reason printed) against AWS without it.

@@ -32,6 +32,13 @@ pub(super) async fn remove(iot: &Client, item: &Created) -> Outcome {
             .await
             .map(drop)
             .map_err(text),
+        Created::TopicRule(name) => iot
+            .delete_topic_rule()
+            .rule_name(name)
+            .send()
+            .await
+            .map(drop)
+            .map_err(text),
         Created::RoleAlias(name) => iot
             .delete_role_alias()
             .role_alias(name)
