@@ -788,6 +788,9 @@ async fn a_claim_stack_provisions_through_its_hook_function_and_deletes_cleanly(
         ])
         .await;
     assert_eq!(attached["policies"], serde_json::json!([]), "{attached}");
+    // The denied device left no thing behind (the allowed one was deleted above).
+    let things = cli.json(&["iot", "list-things"]).await;
+    assert_eq!(things["things"], serde_json::json!([]), "{things}");
     let templates = cli.json(&["iot", "list-provisioning-templates"]).await;
     assert_eq!(templates["templates"], serde_json::json!([]), "{templates}");
     let functions = cli.json(&["lambda", "list-functions"]).await;
