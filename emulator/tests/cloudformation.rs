@@ -772,5 +772,13 @@ async fn a_jitr_stack_activates_a_device_through_its_rule_and_function() {
         .fails(&["iot", "get-topic-rule", "--rule-name", &rule])
         .await;
     assert!(gone.contains("UnauthorizedException"), "{gone}");
+    let gone = cli
+        .fails(&["lambda", "get-function", "--function-name", &function])
+        .await;
+    assert!(gone.contains("ResourceNotFoundException"), "{gone}");
+    let gone = cli
+        .fails(&["iot", "get-policy", "--policy-name", &policy])
+        .await;
+    assert!(gone.contains("ResourceNotFoundException"), "{gone}");
     emu.shutdown().await;
 }
