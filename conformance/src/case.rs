@@ -21,6 +21,7 @@ enum Created {
     ThingGroup(String),
     RoleAlias(String),
     TopicRule(String),
+    Function(String),
 }
 
 /// A certificate the control plane made, with its key.
@@ -35,6 +36,7 @@ pub struct IssuedCertificate {
 pub struct Case {
     pub target: Target,
     pub iot: aws_sdk_iot::Client,
+    pub lambda: aws_sdk_lambda::Client,
     created: Vec<Created>,
     scratch: tempfile::TempDir,
 }
@@ -54,11 +56,13 @@ impl Case {
 
     async fn begin(mut target: Target) -> Option<Case> {
         let iot = control::client(&target);
+        let lambda = control::lambda_client(&target);
         control::resolve_endpoints(&mut target, &iot).await;
         let scratch = tempfile::tempdir().expect("scratch directory");
         Some(Case {
             target,
             iot,
+            lambda,
             created: Vec::new(),
             scratch,
         })
@@ -216,7 +220,7 @@ impl Case {
     /// Failures are reported, not fatal: teardown must not hide the case's outcome.
     pub async fn finish(mut self) {
         while let Some(item) = self.created.pop() {
-            if let Err(e) = crate::case::teardown::remove(&self.iot, &item).await {
+            if let Err(e) = crate::case::teardown::remove(&self.iot, &self.lambda, &item).await {
                 eprintln!("conformance: teardown of {item:?} failed: {e}");
             }
         }

@@ -1,33 +1,46 @@
-//! The control plane through the Rust AWS SDK (`aws-sdk-iot`), pointed at the target's
-//! API URL (or AWS itself), rustls with ring, static credentials.
+//! The control plane through the Rust AWS SDK (`aws-sdk-iot`, `aws-sdk-lambda`), pointed
+//! at the target's API URL (or AWS itself), rustls with ring, static credentials.
 
-use aws_sdk_iot::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 
 use crate::target::Target;
 
-/// An SDK client for `target`.
+/// An SDK client of crate `$sdk` for `target`: its API URL (or AWS), rustls with ring,
+/// the target's static credentials.
+macro_rules! sdk_client {
+    ($sdk:ident, $target:expr) => {{
+        let target: &Target = $target;
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .build_https();
+        let c = &target.credentials;
+        let credentials = $sdk::config::Credentials::new(
+            c.access_key_id.clone(),
+            c.secret_access_key.clone(),
+            c.session_token.clone(),
+            None,
+            "conformance",
+        );
+        let mut builder = $sdk::Config::builder()
+            .behavior_version($sdk::config::BehaviorVersion::latest())
+            .region($sdk::config::Region::new(target.region.clone()))
+            .credentials_provider(credentials)
+            .http_client(http);
+        if let Some(url) = &target.api_url {
+            builder = builder.endpoint_url(url);
+        }
+        $sdk::Client::from_conf(builder.build())
+    }};
+}
+
+/// An IoT control-plane client for `target`.
 pub fn client(target: &Target) -> aws_sdk_iot::Client {
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
-    let c = &target.credentials;
-    let credentials = Credentials::new(
-        c.access_key_id.clone(),
-        c.secret_access_key.clone(),
-        c.session_token.clone(),
-        None,
-        "conformance",
-    );
-    let mut builder = aws_sdk_iot::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(target.region.clone()))
-        .credentials_provider(credentials)
-        .http_client(http);
-    if let Some(url) = &target.api_url {
-        builder = builder.endpoint_url(url);
-    }
-    aws_sdk_iot::Client::from_conf(builder.build())
+    sdk_client!(aws_sdk_iot, target)
+}
+
+/// A Lambda client for `target` (the Lambda-backed rule cases).
+pub fn lambda_client(target: &Target) -> aws_sdk_lambda::Client {
+    sdk_client!(aws_sdk_lambda, target)
 }
 
 /// Fills in the MQTT and credentials endpoints with DescribeEndpoint (real AWS).

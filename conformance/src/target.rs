@@ -66,7 +66,17 @@ fn shared_config() -> iot_emulator::Config {
         format!(r#"{ALLOWING_HOOK_ARN}=echo '{{"allowProvisioning": true}}'"#),
         format!(r#"{REFUSING_HOOK_ARN}=echo '{{"allowProvisioning": false}}'"#),
     ];
+    config.lambda_runtimes = vec![format!("python3.12={}", lambda_python().display())];
     config
+}
+
+/// The interpreter of the in-process emulator's Python functions: the test venv's (it
+/// has boto3, as AWS's runtime does), from `IOT_EMULATOR_VENV` or the repository's `.venv`.
+fn lambda_python() -> std::path::PathBuf {
+    let venv = std::env::var_os("IOT_EMULATOR_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv"));
+    venv.join("bin/python")
 }
 
 /// The ready information of this process's shared in-process emulator, started on

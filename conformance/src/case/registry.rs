@@ -184,41 +184,102 @@ impl Case {
         self.created.push(Created::TopicRule(name.to_string()));
     }
 
+    /// A Python function `base` (as `index.py`, handler `index.handler`) with
+    /// `environment`, which iot.amazonaws.com may invoke; its ARN. `None` (with the
+    /// reason printed) against AWS without `CONFORMANCE_LAMBDA_ROLE_ARN`.
+    pub async fn create_function(
+        &mut self,
+        base: &str,
+        source: &str,
+        environment: &[(&str, &str)],
+    ) -> Option<String> {
+        let role = self.role_from_env(
+            "CONFORMANCE_LAMBDA_ROLE_ARN",
+            "a role trusting lambda.amazonaws.com that may iot:Publish",
+            "ConformanceFunctionRole",
+        )?;
+        let name = self.name(base);
+        let variables = environment
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()));
+        let env = aws_sdk_lambda::types::Environment::builder()
+            .set_variables(Some(variables.collect()))
+            .build();
+        let code = aws_sdk_lambda::types::FunctionCode::builder()
+            .zip_file(aws_sdk_lambda::primitives::Blob::new(zipped(
+                "index.py", source,
+            )))
+            .build();
+        let made = self
+            .lambda
+            .create_function()
+            .function_name(&name)
+            .runtime(aws_sdk_lambda::types::Runtime::Python312)
+            .handler("index.handler")
+            .role(role)
+            .environment(env)
+            .code(code)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateFunction: {e:?}"));
+        self.created.push(Created::Function(name.clone()));
+        self.lambda
+            .add_permission()
+            .function_name(&name)
+            .statement_id("conformance-iot")
+            .action("lambda:InvokeFunction")
+            .principal("iot.amazonaws.com")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("AddPermission: {e:?}"));
+        made.function_arn
+    }
+
+    /// A role ARN from `variable`, a dummy `dummy` role on an emulator, or `None` (with
+    /// the reason printed) against AWS without it.
+    fn role_from_env(&self, variable: &str, what: &str, dummy: &str) -> Option<String> {
+        if let Ok(arn) = std::env::var(variable) {
+            return Some(arn);
+        }
+        if self.target.kind == crate::TargetKind::Aws {
+            eprintln!("conformance: SKIPPED against aws: {variable} ({what}) is not set");
+            return None;
+        }
+        Some(format!(
+            "arn:aws:iam::{}:role/{dummy}",
+            self.target.account_id
+        ))
+    }
+
     /// The role a republish action assumes: `CONFORMANCE_REPUBLISH_ROLE_ARN` (a role
     /// trusting `iot.amazonaws.com` that may `iot:Publish`), a dummy one on an emulator;
     /// `None` (with the reason printed) against AWS without it.
     pub fn republish_role_arn(&self) -> Option<String> {
-        if let Ok(arn) = std::env::var("CONFORMANCE_REPUBLISH_ROLE_ARN") {
-            return Some(arn);
-        }
-        if self.target.kind == crate::TargetKind::Aws {
-            eprintln!(
-                "conformance: SKIPPED against aws: CONFORMANCE_REPUBLISH_ROLE_ARN (a role trusting iot.amazonaws.com with iot:Publish) is not set"
-            );
-            return None;
-        }
-        Some(format!(
-            "arn:aws:iam::{}:role/ConformanceRepublishRole",
-            self.target.account_id
-        ))
+        self.role_from_env(
+            "CONFORMANCE_REPUBLISH_ROLE_ARN",
+            "a role trusting iot.amazonaws.com with iot:Publish",
+            "ConformanceRepublishRole",
+        )
     }
 
     /// The role the credentials provider assumes: `CONFORMANCE_CREDENTIALS_ROLE_ARN`
     /// (a role trusting `credentials.iot.amazonaws.com`), a dummy one on an emulator;
     /// `None` (with the reason printed) against AWS without it.
     pub fn credentials_role_arn(&self) -> Option<String> {
-        if let Ok(arn) = std::env::var("CONFORMANCE_CREDENTIALS_ROLE_ARN") {
-            return Some(arn);
-        }
-        if self.target.kind == crate::TargetKind::Aws {
-            eprintln!(
-                "conformance: SKIPPED against aws: CONFORMANCE_CREDENTIALS_ROLE_ARN (a role trusting credentials.iot.amazonaws.com) is not set"
-            );
-            return None;
-        }
-        Some(format!(
-            "arn:aws:iam::{}:role/ConformanceDeviceRole",
-            self.target.account_id
-        ))
+        self.role_from_env(
+            "CONFORMANCE_CREDENTIALS_ROLE_ARN",
+            "a role trusting credentials.iot.amazonaws.com",
+            "ConformanceDeviceRole",
+        )
     }
+}
+
+/// A `.zip` holding one file.
+fn zipped(file: &str, text: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file(file, zip::write::SimpleFileOptions::default())
+        .expect("zip entry");
+    zip.write_all(text.as_bytes()).expect("zip write");
+    zip.finish().expect("zip").into_inner()
 }

@@ -12,7 +12,11 @@ fn text<E: std::fmt::Debug>(e: E) -> String {
     format!("{e:?}")
 }
 
-pub(super) async fn remove(iot: &Client, item: &Created) -> Outcome {
+pub(super) async fn remove(
+    iot: &Client,
+    lambda: &aws_sdk_lambda::Client,
+    item: &Created,
+) -> Outcome {
     match item {
         Created::Policy(name) => policy(iot, name).await,
         Created::Template(name) => iot
@@ -28,6 +32,13 @@ pub(super) async fn remove(iot: &Client, item: &Created) -> Outcome {
         Created::ThingGroup(name) => iot
             .delete_thing_group()
             .thing_group_name(name)
+            .send()
+            .await
+            .map(drop)
+            .map_err(text),
+        Created::Function(name) => lambda
+            .delete_function()
+            .function_name(name)
             .send()
             .await
             .map(drop)
