@@ -29,6 +29,8 @@ pub(crate) struct Env<'a> {
 enum Undo {
     Delete(StackResource),
     Recreate(StackResource),
+    /// A replaced resource kept by `UpdateReplacePolicy: Retain`: back in the stack.
+    Restore(StackResource),
 }
 
 impl Env<'_> {
@@ -304,8 +306,21 @@ fn update_one(
         "UPDATE_IN_PROGRESS",
         Some(why.into()),
     );
-    delete_one(stack, &old, env)?;
-    undo.push(Undo::Recreate(old));
+    if decl.update_replace_policy == "Retain" {
+        env.event(
+            stack,
+            id,
+            &old.physical_id,
+            &old.kind,
+            "DELETE_SKIPPED",
+            None,
+        );
+        stack.resources.retain(|r| r.logical_id != id);
+        undo.push(Undo::Restore(old));
+    } else {
+        delete_one(stack, &old, env)?;
+        undo.push(Undo::Recreate(old));
+    }
     create_one(stack, plan, id, env)?;
     undo.push(Undo::Delete(
         stack.resource(id).cloned().expect("just created"),
@@ -321,6 +336,7 @@ fn roll_back_update(stack: &mut Stack, env: &Env<'_>, undo: Vec<Undo>, reason: S
                 let _ = delete_one(stack, &made, env);
             }
             Undo::Recreate(old) => recreate(stack, &old, env),
+            Undo::Restore(old) => stack.resources.push(old),
         }
     }
     env.stack_status(stack, "UPDATE_ROLLBACK_COMPLETE", None);

@@ -335,3 +335,46 @@ async fn failures_come_back_as_the_cli_shows_them_on_aws() {
     assert_eq!(summary["Capabilities"][0], "CAPABILITY_IAM");
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn update_replace_policy_retain_keeps_the_replaced_resource() {
+    let (emu, cli, _work) = started().await;
+    let retain = template("retain.yml");
+    let deploy = |name: &'static str| {
+        [
+            "cloudformation",
+            "deploy",
+            "--template-file",
+            retain.as_str(),
+            "--stack-name",
+            "retain",
+            "--parameter-overrides",
+            name,
+        ]
+    };
+    cli.ok(&deploy("Name=first")).await;
+    cli.ok(&deploy("Name=second")).await;
+    for kept in ["first", "second", "second-replaced"] {
+        cli.ok(&["iot", "describe-thing", "--thing-name", kept])
+            .await;
+    }
+    let gone = cli
+        .fails(&["iot", "describe-thing", "--thing-name", "first-replaced"])
+        .await;
+    assert!(gone.contains("ResourceNotFoundException"), "{gone}");
+    let events = cli
+        .json(&[
+            "cloudformation",
+            "describe-stack-events",
+            "--stack-name",
+            "retain",
+        ])
+        .await;
+    let skipped = events["StackEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["LogicalResourceId"] == "Kept" && e["ResourceStatus"] == "DELETE_SKIPPED");
+    assert!(skipped, "{events}");
+    emu.shutdown().await;
+}

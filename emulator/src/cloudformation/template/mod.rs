@@ -33,6 +33,9 @@ pub struct ResourceDecl {
     pub condition: Option<String>,
     /// `Delete` (the default), `Retain` or `Snapshot`.
     pub deletion_policy: String,
+    /// What happens to the old resource when an update replaces it: `Delete` (the
+    /// default) or `Retain` (`Snapshot` is treated as `Delete`: no snapshots here).
+    pub update_replace_policy: String,
     /// The declaration as written (SAM reads its other keys).
     pub raw: Value,
 }
@@ -189,6 +192,11 @@ fn resource(logical_id: String, decl: Value) -> CfnResult<ResourceDecl> {
             .map(str::to_string),
         deletion_policy: map
             .get("DeletionPolicy")
+            .and_then(Value::as_str)
+            .unwrap_or("Delete")
+            .to_string(),
+        update_replace_policy: map
+            .get("UpdateReplacePolicy")
             .and_then(Value::as_str)
             .unwrap_or("Delete")
             .to_string(),
