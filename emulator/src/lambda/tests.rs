@@ -1,3 +1,5 @@
+//! Unit tests of the Lambda engine: packages, records, permissions and the runtime.
+
 use std::io::Write;
 
 use serde_json::json;

@@ -1,3 +1,5 @@
+//! Unit tests of the Logs engine: groups, streams, events and filter patterns.
+
 use super::*;
 
 fn logs() -> Logs {
