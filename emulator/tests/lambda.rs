@@ -232,6 +232,14 @@ async fn logs_of_the_function(api: &str) {
         "{}",
         tail.stdout
     );
+    // `aws logs tail` itself: aws CLI v2 (Debian's package, from setup-test-env).
+    let tail = lambda_support::aws_v2(api, &["logs", "tail", GROUP, "--since", "1h"]).await;
+    assert!(tail.success, "{}", tail.stderr);
+    assert!(
+        tail.stdout.contains("event: {\"action\": \"create_thing\""),
+        "{}",
+        tail.stdout
+    );
 }
 
 async fn logs_written_through_the_cli(api: &str) {

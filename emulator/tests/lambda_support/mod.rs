@@ -61,6 +61,22 @@ pub async fn aws(api: &str, line: &str, extra: &[&str]) -> CliResult {
     }
 }
 
+/// `aws <args> --endpoint-url <api>` with aws CLI v2 (`/usr/bin/aws`, Debian's `awscli`,
+/// which `scripts/setup-test-env` installs): `aws logs tail` exists only in v2.
+pub async fn aws_v2(api: &str, args: &[&str]) -> CliResult {
+    let mut cmd = Command::new("/usr/bin/aws");
+    aws_env(&mut cmd);
+    cmd.args(args).args(["--endpoint-url", api]);
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("run aws CLI v2"))
+        .await
+        .expect("aws task");
+    CliResult {
+        success: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 /// [`aws`], which must succeed; its JSON output.
 pub async fn aws_ok(api: &str, line: &str, extra: &[&str]) -> Value {
     let out = aws(api, line, extra).await;
