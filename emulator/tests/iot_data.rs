@@ -31,14 +31,7 @@ async fn aws_data(running: &Running, args: &[&str]) -> CliResult {
         cmd.env(name, value.trim_matches('\''));
     }
     cmd.arg("iot-data").args(args);
-    let out = tokio::task::spawn_blocking(move || cmd.output().expect("run the aws CLI"))
-        .await
-        .expect("aws task");
-    CliResult {
-        success: out.status.success(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::run_command(cmd).await
 }
 
 /// Runs `tests/py/iot_data.py MODE` against the emulator, with a device for its paho

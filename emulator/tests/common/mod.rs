@@ -215,6 +215,14 @@ fn run_aws(url: &str, args: &[String]) -> CliResult {
     into_result(cmd.output().expect("run the aws CLI"))
 }
 
+/// Runs `cmd` off the async runtime; what it printed.
+pub async fn run_command(mut cmd: Command) -> CliResult {
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("run a client command"))
+        .await
+        .expect("client command task");
+    into_result(out)
+}
+
 /// Runs `aws <args>` in `dir` as a user of `iot-emulator env` does: every service reaches
 /// the emulator at `url` through `AWS_ENDPOINT_URL`, not `--endpoint-url`.
 pub fn aws_at(url: &str, dir: &std::path::Path, args: &[&str]) -> CliResult {

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{aws_env, venv, Binary, CliResult, TestEmulator};
+use crate::common::{aws_env, run_command, venv, Binary, CliResult, TestEmulator};
 
 pub const ROLE: &str = "arn:aws:iam::123456789012:role/lambda-role";
 
@@ -51,14 +51,7 @@ pub async fn aws(api: &str, line: &str, extra: &[&str]) -> CliResult {
     cmd.args(line.split_whitespace())
         .args(extra)
         .args(["--endpoint-url", api]);
-    let out = tokio::task::spawn_blocking(move || cmd.output().expect("run the aws CLI"))
-        .await
-        .expect("aws task");
-    CliResult {
-        success: out.status.success(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run_command(cmd).await
 }
 
 /// `aws <args> --endpoint-url <api>` with aws CLI v2 (`/usr/bin/aws`, Debian's `awscli`,
@@ -67,14 +60,7 @@ pub async fn aws_v2(api: &str, args: &[&str]) -> CliResult {
     let mut cmd = Command::new("/usr/bin/aws");
     aws_env(&mut cmd);
     cmd.args(args).args(["--endpoint-url", api]);
-    let out = tokio::task::spawn_blocking(move || cmd.output().expect("run aws CLI v2"))
-        .await
-        .expect("aws task");
-    CliResult {
-        success: out.status.success(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run_command(cmd).await
 }
 
 /// [`aws`], which must succeed; its JSON output.
