@@ -35,13 +35,33 @@ pub fn route(path: &str) -> Option<String> {
 
 /// The status, `x-amzn-ErrorType` and body AWS answers an error with (dataplane §4.4).
 pub fn error_response(error: &IotError) -> (u16, &'static str, Value) {
+    use ErrorKind::*;
     let (status, name) = match error.kind {
-        ErrorKind::AccessDenied | ErrorKind::Unauthorized => (403, "AccessDeniedException"),
-        ErrorKind::ResourceNotFound => (404, "ResourceNotFoundException"),
-        ErrorKind::InternalFailure | ErrorKind::ServiceUnavailable => {
-            (500, "InternalFailureException")
-        }
-        _ => (400, "InvalidRequestException"),
+        AccessDenied | Unauthorized => (403, "AccessDeniedException"),
+        ResourceNotFound => (404, "ResourceNotFoundException"),
+        Throttling | LimitExceeded => (429, "ThrottlingException"),
+        InternalFailure | ServiceUnavailable => (500, "InternalFailureException"),
+        // The provider documents only these four; everything else is a request it
+        // can't carry out.
+        CertificateConflict
+        | CertificateState
+        | CertificateValidation
+        | ConflictingResourceUpdate
+        | DeleteConflict
+        | InvalidCertificateOwnershipToken
+        | InvalidParameters
+        | InvalidPayload
+        | InvalidRequest
+        | InvalidStateTransition
+        | MalformedPolicy
+        | NotConfigured
+        | RegistrationCodeValidation
+        | ResourceAlreadyExists
+        | ResourceConflicts
+        | ResourceRegistrationFailure
+        | SqlParse
+        | VersionConflict
+        | VersionsLimitExceeded => (400, "InvalidRequestException"),
     };
     (status, name, json!({ "message": error.message }))
 }

@@ -27,7 +27,23 @@ fn rejection(kind: ErrorKind) -> (u16, &'static str) {
         ResourceConflicts | ResourceAlreadyExists => (409, "ResourceConflict"),
         Throttling | LimitExceeded => (429, "Throttled"),
         InternalFailure | ServiceUnavailable => (500, "InternalError"),
-        _ => (400, "InvalidRequest"),
+        // The rest reach fleet provisioning only as a request the registry refused
+        // (a bad name, a certificate in the wrong state, a policy that doesn't parse):
+        // AWS's catch-all for a request it can't carry out.
+        CertificateConflict
+        | CertificateState
+        | CertificateValidation
+        | ConflictingResourceUpdate
+        | DeleteConflict
+        | InvalidRequest
+        | InvalidStateTransition
+        | MalformedPolicy
+        | NotConfigured
+        | RegistrationCodeValidation
+        | ResourceRegistrationFailure
+        | SqlParse
+        | VersionConflict
+        | VersionsLimitExceeded => (400, "InvalidRequest"),
     }
 }
 
