@@ -36,13 +36,97 @@ def aws_env(api_url):
     return env
 
 
+class Failed(Exception):
+    pass
+
+
 def timed(aws, env, work, *args):
     began = time.perf_counter()
-    out = subprocess.run([aws, *args], cwd=work, env=env, capture_output=True, text=True)
+    out = subprocess.run([aws, *args], cwd=work, env=env, capture_output=True, text=True,
+                         timeout=300)
     elapsed = (time.perf_counter() - began) * 1000
     if out.returncode != 0:
-        sys.exit(f"aws {' '.join(args)} failed:\n{out.stdout}{out.stderr}")
+        last = (out.stderr or out.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise Failed(f"aws {' '.join(args[:2])}: {last[0][:160]}")
     return elapsed
+
+
+STACKS = [("JITP stack (6 IoT/IAM resources)", "jitp.yml"),
+          ("SAM stack (function, role, rule, log group)", "packaged.yml")]
+
+
+def suite(aws, env, work, runs):
+    """Every row for one server: {row: [ms, ...]} or {row: "failed: ..."}."""
+    rows = {}
+    stacks = list(STACKS)
+    try:
+        # AWS needs the bucket first (the emulator would make it on upload).
+        timed(aws, env, work, "s3api", "create-bucket", "--bucket", "artifacts")
+        timed(aws, env, work, "cloudformation", "package", "--template-file", "functions.yml",
+              "--s3-bucket", "artifacts", "--output-template-file", "packaged.yml")
+    except Failed as e:
+        label = STACKS[1][0]
+        rows[f"deploy: {label}"] = rows[f"delete-stack + wait: {label}"] = f"failed: {e}"
+        stacks = stacks[:1]
+    for label, template in stacks:
+        deploy, delete = f"deploy: {label}", f"delete-stack + wait: {label}"
+        try:
+            for i in range(runs):
+                stack = f"bench-{i}-{template.split('.')[0]}"
+                rows.setdefault(deploy, []).append(timed(
+                    aws, env, work, "cloudformation", "deploy", "--template-file", template,
+                    "--stack-name", stack, "--capabilities", "CAPABILITY_IAM"))
+                rows.setdefault(delete, []).append(
+                    timed(aws, env, work, "cloudformation", "delete-stack", "--stack-name", stack)
+                    + timed(aws, env, work, "cloudformation", "wait", "stack-delete-complete",
+                            "--stack-name", stack))
+        except Failed as e:
+            rows[deploy if deploy not in rows or len(rows[deploy]) < runs else delete] = \
+                f"failed: {e}"
+    return rows
+
+
+def ours_server(binary, venv):
+    """The emulator as a (name, start, stop) triple; start returns the API URL."""
+    state = {}
+
+    def begin(work):
+        state["proc"], ready = start(binary, venv, work)
+        return ready["api_url"]
+
+    def end():
+        state["proc"].terminate()
+        state["proc"].wait()
+    return "iot-emulator", begin, end
+
+
+def peer_server(peer):
+    def begin(_work):
+        peer.start()
+        return f"http://127.0.0.1:{peer.api_port}"
+    return peer.name, begin, peer.stop
+
+
+def run_server(server, aws, templates, runs):
+    name, begin, end = server
+    with tempfile.TemporaryDirectory() as work:
+        for file in ["jitp.yml", "functions.yml"]:
+            shutil.copy(os.path.join(templates, file), work)
+        shutil.copytree(os.path.join(templates, "echo"), os.path.join(work, "echo"))
+        try:
+            url = begin(work)
+        except Exception as e:  # a peer that fails to start is a row of failures
+            return name, {"start": f"failed: {e}"}
+        try:
+            return name, suite(aws, aws_env(url), work, runs)
+        finally:
+            end()
+
+
+def cell(values):
+    if isinstance(values, str):
+        return values
+    return f"{statistics.median(values):.0f} ({min(values):.0f}-{max(values):.0f})"
 
 
 def main():
@@ -51,37 +135,33 @@ def main():
     p.add_argument("--venv", required=True)
     p.add_argument("--templates", required=True)
     p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--peers-venv", help="a venv with ministack and moto (scripts/bench-venv)")
     a = p.parse_args()
     aws = os.path.join(a.venv, "bin", "aws")
-    rows = {}
-    with tempfile.TemporaryDirectory() as work:
-        for name in ["jitp.yml", "functions.yml"]:
-            shutil.copy(os.path.join(a.templates, name), work)
-        shutil.copytree(os.path.join(a.templates, "echo"), os.path.join(work, "echo"))
-        proc, ready = start(a.binary, a.venv, work)
-        env = aws_env(ready["api_url"])
-        try:
-            timed(aws, env, work, "cloudformation", "package", "--template-file", "functions.yml",
-                  "--s3-bucket", "artifacts", "--output-template-file", "packaged.yml")
-            for i in range(a.runs):
-                for label, template in [("JITP stack (6 IoT/IAM resources)", "jitp.yml"),
-                                        ("SAM stack (function, role, rule, log group)", "packaged.yml")]:
-                    stack = f"bench-{i}-{template.split('.')[0]}"
-                    rows.setdefault(f"deploy: {label}", []).append(timed(
-                        aws, env, work, "cloudformation", "deploy", "--template-file", template,
-                        "--stack-name", stack, "--capabilities", "CAPABILITY_IAM"))
-                    rows.setdefault(f"delete-stack + wait: {label}", []).append(
-                        timed(aws, env, work, "cloudformation", "delete-stack", "--stack-name", stack)
-                        + timed(aws, env, work, "cloudformation", "wait", "stack-delete-complete",
-                                "--stack-name", stack))
-        finally:
-            proc.terminate()
-            proc.wait()
-    print(f"aws CLI wall time, {a.runs} runs each (ms; CLI start-up included)")
-    print(f"{'command':<62} {'min':>7} {'median':>7} {'max':>7}")
-    for row, values in rows.items():
-        print(f"{row:<62} {min(values):>7.0f} {statistics.median(values):>7.0f} {max(values):>7.0f}")
-
+    servers = [ours_server(a.binary, a.venv)]
+    if a.peers_venv:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from bench_peers import Ministack, Moto
+        servers += [peer_server(Ministack(a.peers_venv)), peer_server(Moto(a.peers_venv))]
+    results = [run_server(s, aws, a.templates, a.runs) for s in servers]
+    print(f"aws CLI wall time, {a.runs} runs each: median (min-max) ms, CLI start-up included")
+    names = [name for name, _ in results]
+    print(f"{'command':<62} " + " ".join(f"{n:>22}" for n in names))
+    keys = []
+    for _, rows in results:
+        keys += [k for k in rows if k not in keys]
+    notes = []
+    for key in keys:
+        cells = []
+        for name, rows in results:
+            value = rows.get(key, "-")
+            if isinstance(value, str) and value.startswith("failed"):
+                notes.append(f"{name}, {key}: {value}")
+                value = "failed"
+            cells.append(cell(value))
+        print(f"{key:<62} " + " ".join(f"{c:>22}" for c in cells))
+    for note in notes:
+        print("  ! " + note)
 
 if __name__ == "__main__":
     main()
