@@ -32,6 +32,11 @@ pub struct Ours {
 impl Ours {
     /// Starts the emulator on port 0 and provisions one device through its control plane.
     pub fn start() -> Self {
+        Self::start_with(Config::for_tests())
+    }
+
+    /// [`Ours::start`] with `config` (a data dir, say).
+    pub fn start_with(config: Config) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("ours")
@@ -39,7 +44,7 @@ impl Ours {
             .build()
             .expect("broker runtime");
         let running = runtime
-            .block_on(iot_emulator::start(Config::for_tests()))
+            .block_on(iot_emulator::start(config))
             .expect("emulator started");
         let files = tempfile::tempdir().expect("temp dir");
         runtime.block_on(provision(&running, files.path()));

@@ -142,28 +142,33 @@ impl Session {
     }
 
     /// The PUBLISH check (`iot:Publish`, and `iot:RetainPublish` for RETAIN). `Ok(true)`
-    /// routes the message; `Ok(false)` means it was refused and already answered.
-    pub async fn authorize_publish<S: AsyncRead + AsyncWrite + Unpin>(
-        &self,
-        conn: &mut Connection<S>,
-        topic: &str,
-        publish: &PublishPacket,
-    ) -> Result<bool, Exit> {
+    /// routes the message; `Ok(false)` refuses it (see [`Session::refuse_publish`]); an
+    /// MQTT 3.1.1 connection is closed.
+    pub fn authorize_publish(&self, topic: &str, publish: &PublishPacket) -> Result<bool, Exit> {
         let ok = self.allows(PUBLISH, "topic", topic)
             && (!publish.retain || self.allows(RETAIN_PUBLISH, "topic", topic));
         if ok {
             return Ok(true);
         }
         tracing::info!(client_id = %self.client_id, topic, "PUBLISH not authorized by policy");
-        if self.version != V5 {
-            return Err(Exit::Server(ReasonCode::NotAuthorized));
+        match self.version {
+            V5 => Ok(false),
+            _ => Err(Exit::Server(ReasonCode::NotAuthorized)),
         }
+    }
+
+    /// Answers a refused MQTT 5 PUBLISH: PUBACK 0x87 for QoS 1 (after the PUBACKs of the
+    /// packets before it), nothing for QoS 0.
+    pub async fn refuse_publish<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        conn: &mut Connection<S>,
+        publish: &PublishPacket,
+    ) -> Result<(), Exit> {
         if let (QoS::AtLeastOnce, Some(id)) = (publish.qos, publish.packet_id) {
+            self.settle(conn).await?;
             let ack = PubAckPacket::new_with_reason(id, ReasonCode::NotAuthorized);
-            conn.send(&Packet::PubAck(ack))
-                .await
-                .map_err(|_| Exit::Lost)?;
+            super::dispatch::send(conn, &Packet::PubAck(ack)).await?;
         }
-        Ok(false)
+        Ok(())
     }
 }

@@ -163,6 +163,8 @@ impl Session {
                 None => break,
             }
         }
+        // One group commit for every PUBLISH of the batch, then their PUBACKs.
+        self.settle(conn).await?;
         for _ in 0..BATCH {
             match channels.deliveries.try_recv() {
                 Ok(delivery) => self.deliver(conn, delivery).await?,
@@ -233,8 +235,8 @@ impl Session {
         if publish.payload.len() > MAX_PAYLOAD {
             return Err(Exit::Server(ReasonCode::PacketTooLarge));
         }
-        if !self.authorize_publish(conn, &topic, &publish).await? {
-            return Ok(());
+        if !self.authorize_publish(&topic, &publish)? {
+            return self.refuse_publish(conn, &publish).await;
         }
         publish.properties.remove_subscription_identifiers();
         match reserved::classify(&topic) {
@@ -246,20 +248,10 @@ impl Session {
                     retain: publish.retain,
                     properties: publish.properties,
                 };
-                // Stored (if retained) and routed before the PUBACK: the inbound QoS 1
-                // window never holds more than this one message, well inside AWS's 100.
-                let router = &self.broker.shared.router;
-                let full = match router.publish_held(&self.client_id, message) {
-                    Ok(full) => full,
-                    Err(e) => {
-                        tracing::error!(cause = %e.message, "retained message not stored");
-                        return Err(Exit::Server(ReasonCode::UnspecifiedError));
-                    }
-                };
-                if let (false, Some(id)) = (full.is_empty(), publish.packet_id) {
-                    // Subscribers are behind: PUBACK once their queues have room.
-                    return self.hold(id, full);
-                }
+                let id = publish
+                    .packet_id
+                    .filter(|_| message.qos == QoS::AtLeastOnce);
+                return self.route_publish(conn, message, id).await;
             }
             Disposition::Handle(route) => {
                 // A choice (README "Topic rules"): rules see fleet provisioning requests,
@@ -271,6 +263,8 @@ impl Session {
             }
             Disposition::Drop => tracing::info!(%topic, "publish to a reply topic dropped"),
         }
+        // PUBACKs go in the order the PUBLISH packets came.
+        self.settle(conn).await?;
         match publish
             .packet_id
             .filter(|_| publish.qos == QoS::AtLeastOnce)

@@ -24,6 +24,7 @@ pub mod data_plane;
 pub mod dispatch;
 pub mod events;
 pub mod fleet;
+mod inbound;
 pub mod inflight;
 pub mod limits;
 pub mod message;

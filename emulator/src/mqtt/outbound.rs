@@ -1,16 +1,12 @@
 //! Sending PUBLISH to a client: Message Expiry counted down on the emulator clock, the
 //! QoS 1 window opened by PUBACK and filled from the session's queue in the router (a
-//! resumed session's stored messages first), the one-hour redelivery limit, and holding
-//! the PUBACK of an inbound PUBLISH while its subscribers' queues are full.
-
-use std::collections::VecDeque;
+//! resumed session's stored messages first) and the one-hour redelivery limit.
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::codec::{Packet, PubAckPacket, PublishPacket, QoS, V5};
+use super::codec::{Packet, PublishPacket, QoS, V5};
 use super::connection::{self, Connection};
-use super::dispatch::{send, Exit};
-use super::limits::RECEIVE_MAXIMUM;
+use super::dispatch::Exit;
 use super::router::Delivery;
 use super::session::Session;
 use super::{message, persist};
@@ -19,18 +15,6 @@ type Step = Result<(), Exit>;
 
 /// Stored copies deleted per registry write while a session's stored messages drain.
 const FORGET_BATCH: usize = 100;
-
-/// Inbound PUBLISH packets parked behind a held one before the client is no longer read.
-const PARK_LIMIT: usize = RECEIVE_MAXIMUM as usize;
-
-/// An inbound QoS 1 PUBLISH, already routed, whose PUBACK waits until the queues of
-/// `sessions` are below their limit, and the PUBLISH packets read after it, not yet routed.
-#[derive(Debug)]
-pub struct Held {
-    packet_id: u16,
-    sessions: Vec<String>,
-    parked: VecDeque<PublishPacket>,
-}
 
 impl Session {
     /// Writes one PUBLISH now (QoS 1 ones enter the window). Expired messages, and ones
@@ -164,70 +148,5 @@ impl Session {
             let router = &self.broker.shared.router;
             router.forget_stored(&self.client_id, &std::mem::take(&mut self.done_stored));
         }
-    }
-
-    /// Holds the PUBACK of `packet_id` until the queues of `sessions` have room. The client
-    /// is still read (pings, its own PUBACKs) but further PUBLISH packets wait, and once
-    /// [`PARK_LIMIT`] wait it is not read either: its QoS 1 flow backs up to its own window.
-    pub(super) fn hold(&mut self, packet_id: u16, sessions: Vec<String>) -> Step {
-        tracing::debug!(client_id = %self.client_id, ?sessions, "PUBACK held: queues full");
-        self.held = Some(Held {
-            packet_id,
-            sessions,
-            parked: VecDeque::new(),
-        });
-        Ok(())
-    }
-
-    /// Whether the packet loop reads the client now.
-    pub(super) fn reading(&self) -> bool {
-        (self.held.as_ref()).is_none_or(|held| held.parked.len() < PARK_LIMIT)
-    }
-
-    /// An inbound PUBLISH: handled now, or parked behind a held one (order is kept).
-    pub(super) async fn park_or_publish<S: AsyncRead + AsyncWrite + Unpin>(
-        &mut self,
-        conn: &mut Connection<S>,
-        publish: PublishPacket,
-    ) -> Step {
-        match &mut self.held {
-            Some(held) => {
-                held.parked.push_back(publish);
-                Ok(())
-            }
-            None => self.on_publish(conn, publish).await,
-        }
-    }
-
-    /// Completes when the held PUBLISH may be acknowledged; never when none is held.
-    pub(super) async fn released(&self) {
-        match &self.held {
-            Some(held) => {
-                let router = &self.broker.shared.router;
-                router.wait_for_room(&held.sessions).await;
-            }
-            None => std::future::pending().await,
-        }
-    }
-
-    /// Sends the held PUBACK, then handles the parked PUBLISH packets in order until one
-    /// is held again (the rest stay parked behind it).
-    pub(super) async fn release<S: AsyncRead + AsyncWrite + Unpin>(
-        &mut self,
-        conn: &mut Connection<S>,
-    ) -> Step {
-        let Some(held) = self.held.take() else {
-            return Ok(());
-        };
-        send(conn, &Packet::PubAck(PubAckPacket::new(held.packet_id))).await?;
-        let mut parked = held.parked;
-        while let Some(publish) = parked.pop_front() {
-            self.on_publish(conn, publish).await?;
-            if let Some(again) = &mut self.held {
-                again.parked.append(&mut parked);
-                break;
-            }
-        }
-        Ok(())
     }
 }

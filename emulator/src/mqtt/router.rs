@@ -17,7 +17,7 @@ use super::limits::MAX_SUBSCRIPTIONS;
 use super::message;
 use super::persist::{self, SessionState};
 use super::topic::{self, Filter};
-use crate::registry::{IotResult, Registry};
+use crate::registry::{IotResult, Pending, Registry};
 
 /// A message as published, shared by every delivery of it.
 #[derive(Debug, Clone)]
@@ -134,6 +134,16 @@ struct State {
     next_generation: u64,
     /// The next number for a message stored in the registry.
     next_seq: u64,
+}
+
+/// What routing one message left to its publisher.
+#[derive(Debug, Default)]
+pub struct Published {
+    /// The sessions (other than the publisher's) whose QoS 1 queue this message left at its
+    /// limit: an MQTT publisher's PUBACK waits for [`Router::wait_for_room`] on them.
+    pub full: Vec<String>,
+    /// The persistent sessions' stored copies, on disk once settled.
+    pub pending: Pending,
 }
 
 /// Why a subscription was not stored.
@@ -274,19 +284,21 @@ impl Router {
     }
 
     /// Stores or clears the retained copy (durably, before anyone sees the message), then
-    /// delivers to every matching subscriber, queueing QoS 1 for live and offline sessions.
+    /// delivers to every matching subscriber, queueing QoS 1 for live and offline sessions;
+    /// persistent sessions' copies are on disk when this returns.
     pub fn publish(&self, publisher: &str, message: Message) -> IotResult<()> {
-        self.publish_held(publisher, message).map(drop)
+        let published = self.publish_held(publisher, message)?;
+        self.registry.settle(published.pending)
     }
 
-    /// [`Router::publish`], returning the sessions (other than the publisher's own) whose
-    /// QoS 1 queue this message left at its limit: an MQTT publisher's PUBACK waits for
-    /// [`Router::wait_for_room`] on them.
-    pub fn publish_held(&self, publisher: &str, message: Message) -> IotResult<Vec<String>> {
+    /// [`Router::publish`] without waiting for the persistent sessions' copies to reach
+    /// the disk (the caller settles [`Published::pending`] before its PUBACK), and with
+    /// the sessions whose queues this message filled.
+    pub fn publish_held(&self, publisher: &str, message: Message) -> IotResult<Published> {
         // Basic Ingest: only the named rule sees it; never subscribers, never retained.
         if crate::rules::filter::basic_ingest(&message.topic).is_some() {
             self.to_rules(publisher, &message.topic, &message.payload);
-            return Ok(Vec::new());
+            return Ok(Published::default());
         }
         let now = self.now_ms();
         if message.retain {
@@ -301,28 +313,23 @@ impl Router {
         let message = Arc::new(message);
         let mut guard = self.lock();
         let state = &mut *guard;
-        let (mut full, mut rows) = (Vec::new(), Vec::new());
-        for (client_id, qos) in recipients(state, publisher, &message.topic, now) {
-            let qos = min_qos(message.qos, qos);
-            let mut delivery = Delivery::new(message.clone(), qos, expires, now);
+        let (deliveries, rows) = store::fan_out(state, publisher, &message, expires, now);
+        // Applied before any subscriber can receive (and acknowledge) its stored copy; the
+        // fsync is waited for after the router's lock is released.
+        let pending = match rows.is_empty() {
+            true => Pending::default(),
+            false => self.registry.queue_session_messages(rows, None)?,
+        };
+        let mut full = Vec::new();
+        for (client_id, delivery) in deliveries {
             let Some(client) = state.clients.get_mut(&client_id) else {
                 continue;
             };
-            if client.session.expiry_s > 0 && qos == QoS::AtLeastOnce {
-                // A persistent session, connected or not: durable before the publisher's
-                // PUBACK, so a crash loses nothing it was promised.
-                delivery.stored = Some(state.next_seq);
-                rows.push(store::message_row(&client_id, &delivery, state.next_seq));
-                state.next_seq += 1;
-            }
             if client.route(delivery) && client_id != publisher {
                 full.push(client_id);
             }
         }
-        if !rows.is_empty() {
-            self.registry.put_session_messages(rows, None)?;
-        }
-        Ok(full)
+        Ok(Published { full, pending })
     }
 
     /// Sends a reserved-topic reply to one connection only, if it is still connected and

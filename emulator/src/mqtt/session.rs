@@ -54,7 +54,10 @@ pub struct Session {
     pub version_number: u64,
     pub peer_ip: String,
     /// An inbound QoS 1 PUBLISH whose PUBACK waits for room in other sessions' queues.
-    pub held: Option<super::outbound::Held>,
+    pub held: Option<super::inbound::Held>,
+    /// QoS 1 PUBLISH packets routed whose PUBACK waits for their stored copies to be on
+    /// disk, oldest first ([`Session::settle`]).
+    pub unsettled: Vec<(u16, crate::registry::Pending)>,
     /// Stored messages acknowledged or dropped whose copies are not deleted yet.
     pub done_stored: Vec<u64>,
     /// This connection's policies, kept until the registry changes (issue 17).
@@ -242,6 +245,7 @@ fn accept(
         version_number,
         peer_ip: String::new(),
         held: None,
+        unsettled: Vec::new(),
         done_stored: Vec::new(),
         authorization: Default::default(),
     };

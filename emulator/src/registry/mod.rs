@@ -156,6 +156,13 @@ pub enum RegistryEvent {
     },
 }
 
+/// A registry write that is applied but maybe not yet on disk; [`Registry::settle`] waits
+/// for it (and commits it, with whatever else is queued, when no commit is running). One
+/// left unsettled goes to disk with the next write anyone settles.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[must_use]
+pub struct Pending(Option<u64>);
+
 /// The cloneable handle every front end and engine shares.
 #[derive(Clone, Debug)]
 pub struct Registry {
@@ -303,6 +310,27 @@ impl Registry {
 
     /// Runs a write: all of it is durable before this returns `Ok`, none of it on `Err`.
     pub fn write<R>(&self, f: impl FnOnce(&mut Inner, &mut Tx) -> IotResult<R>) -> IotResult<R> {
+        let (value, pending) = self.write_pending(f)?;
+        self.settle(pending)?;
+        Ok(value)
+    }
+
+    /// Waits until `pending`'s write is on disk (at once in memory, or once resolved). A
+    /// write whose commit failed was undone, and this says so.
+    pub fn settle(&self, pending: Pending) -> IotResult<()> {
+        match pending.0 {
+            Some(seq) => self.wait_durable(seq),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Registry::write`] without the wait: the write is applied (others see it) and
+    /// queued for the next group commit; its caller settles it later, so that it can
+    /// release its own locks first or queue more writes into the same fsync.
+    pub fn write_pending<R>(
+        &self,
+        f: impl FnOnce(&mut Inner, &mut Tx) -> IotResult<R>,
+    ) -> IotResult<(R, Pending)> {
         let (value, wait_for) = {
             let mut inner = self.lock();
             let mut tx = Tx::default();
@@ -319,10 +347,7 @@ impl Registry {
             };
             queued?
         };
-        if let Some(seq) = wait_for {
-            self.wait_durable(seq)?;
-        }
-        Ok(value)
+        Ok((value, Pending(wait_for)))
     }
 
     /// Hands an applied write to the journal (with the lock held, so the journal keeps

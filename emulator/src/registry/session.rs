@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::retained::RetainedMessage;
-use super::{IotResult, Registry};
+use super::{IotResult, Pending, Registry};
 
 /// One persistent session, keyed by client id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,7 +84,17 @@ impl Registry {
         messages: Vec<StoredMessage>,
         session: Option<StoredSession>,
     ) -> IotResult<()> {
-        self.write(|inner, tx| {
+        let pending = self.queue_session_messages(messages, session)?;
+        self.settle(pending)
+    }
+
+    /// [`Registry::put_session_messages`], applied now and durable once `settle`d.
+    pub fn queue_session_messages(
+        &self,
+        messages: Vec<StoredMessage>,
+        session: Option<StoredSession>,
+    ) -> IotResult<Pending> {
+        let ((), pending) = self.write_pending(|inner, tx| {
             for m in messages {
                 inner
                     .session_messages
@@ -95,7 +105,8 @@ impl Registry {
                 inner.sessions.put(tx, key, s);
             }
             Ok(())
-        })
+        })?;
+        Ok(pending)
     }
 
     /// Deletes the queued messages `seqs` of `client_id` (absent ones are ignored).

@@ -28,6 +28,33 @@ pub(super) fn session_row(client_id: &str, session: &SessionState) -> StoredSess
     }
 }
 
+/// One delivery per recipient of `message`, and the stored copies of the QoS 1 ones bound
+/// for persistent sessions (connected or not), which must be durable before the
+/// publisher's PUBACK, so that a crash loses nothing it was promised.
+pub(super) fn fan_out(
+    state: &mut State,
+    publisher: &str,
+    message: &Arc<Message>,
+    expires: Option<i64>,
+    now: i64,
+) -> (Vec<(String, Delivery)>, Vec<StoredMessage>) {
+    let (mut deliveries, mut rows) = (Vec::new(), Vec::new());
+    for (client_id, qos) in recipients(state, publisher, &message.topic, now) {
+        let qos = min_qos(message.qos, qos);
+        let mut delivery = Delivery::new(message.clone(), qos, expires, now);
+        let Some(client) = state.clients.get(&client_id) else {
+            continue;
+        };
+        if client.session.expiry_s > 0 && qos == QoS::AtLeastOnce {
+            delivery.stored = Some(state.next_seq);
+            rows.push(message_row(&client_id, &delivery, state.next_seq));
+            state.next_seq += 1;
+        }
+        deliveries.push((client_id, delivery));
+    }
+    (deliveries, rows)
+}
+
 /// The stored form of a queued delivery, numbered `seq`.
 pub(super) fn message_row(client_id: &str, delivery: &Delivery, seq: u64) -> StoredMessage {
     let mut row = message::to_row(&delivery.message, delivery.routed_at_ms);

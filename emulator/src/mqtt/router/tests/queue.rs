@@ -28,7 +28,7 @@ fn publish_n(router: &Router, publisher: &str, n: usize) -> Vec<Vec<String>> {
     (0..n)
         .map(|i| {
             let held = router.publish_held(publisher, numbered(i, QoS::AtLeastOnce));
-            held.expect("published")
+            held.expect("published").full
         })
         .collect()
 }
@@ -64,7 +64,7 @@ fn qos0_is_dropped_when_the_connection_channel_is_full_and_never_queued() {
     sub(&router, "a", "q/#", QoS::AtLeastOnce);
     for i in 0..20 {
         let held = router.publish_held("p", numbered(i, QoS::AtMostOnce));
-        assert!(held.expect("published").is_empty());
+        assert!(held.expect("published").full.is_empty());
     }
     assert_eq!(router.queued("a"), 0);
     assert_eq!(
