@@ -157,8 +157,8 @@ class Device:
         raise AssertionError(f"{fn.__name__} was accepted")
 
     def close(self):
-        for s in self.streams:
-            s.close()
+        self.streams = []
+        self.jobs = None
         self.stop()
 
 
