@@ -149,3 +149,6 @@ impl From<crate::registry::IotError> for DeviceError {
         DeviceError::new(DeviceCode::InternalError, "Internal error")
     }
 }
+
+#[cfg(test)]
+mod engine_tests;
