@@ -97,3 +97,57 @@ fn boto3_iot_jobs_data_runs_a_job_over_http() {
 fn control_plane_errors_templates_and_deletions() {
     scenario("control");
 }
+
+/// Jobs, executions (with their state) and templates outlive a `kill -9` of the binary
+/// over `--data-dir`; a seeded restart repeats nothing it already handed out.
+#[test]
+fn jobs_survive_kill_9_with_a_data_dir() {
+    use common::{aws_blocking, Binary};
+    let dir = tempfile::tempdir().expect("data dir");
+    let mut first = Binary::spawn(dir.path());
+    let thing = aws_blocking(&first.ready, &["create-thing", "--thing-name", "kept"]);
+    let arn = thing["thingArn"].as_str().expect("thingArn").to_string();
+    let doc = r#"{"operation":"reboot"}"#;
+    let create = ["create-job", "--job-id", "kept-job", "--document", doc];
+    aws_blocking(&first.ready, &[&create[..], &["--targets", &arn]].concat());
+    aws_blocking(
+        &first.ready,
+        &["create-job-template", "--job-template-id", "kept-template"]
+            .into_iter()
+            .chain(["--description", "d", "--document", doc])
+            .collect::<Vec<_>>(),
+    );
+    let cancel = [
+        "cancel-job-execution",
+        "--job-id",
+        "kept-job",
+        "--thing-name",
+        "kept",
+    ];
+    aws_blocking(&first.ready, &cancel);
+    first.child.kill().expect("kill -9");
+    first.child.wait().expect("reaped");
+
+    let second = Binary::spawn(dir.path());
+    let describe = [
+        "describe-job-execution",
+        "--job-id",
+        "kept-job",
+        "--thing-name",
+        "kept",
+    ];
+    let execution = aws_blocking(&second.ready, &describe);
+    assert_eq!(execution["execution"]["status"], "CANCELED", "{execution}");
+    assert_eq!(execution["execution"]["versionNumber"], 2, "{execution}");
+    let job = aws_blocking(&second.ready, &["describe-job", "--job-id", "kept-job"]);
+    assert_eq!(job["job"]["status"], "COMPLETED", "{job}");
+    assert_eq!(job["job"]["jobProcessDetails"]["numberOfCanceledThings"], 1);
+    let document = aws_blocking(&second.ready, &["get-job-document", "--job-id", "kept-job"]);
+    assert_eq!(document["document"], doc);
+    let template = [
+        "describe-job-template",
+        "--job-template-id",
+        "kept-template",
+    ];
+    assert_eq!(aws_blocking(&second.ready, &template)["description"], "d");
+}

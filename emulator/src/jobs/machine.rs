@@ -35,7 +35,7 @@ fn rejected(code: DeviceCode, message: String, e: &Execution) -> DeviceError {
     DeviceError {
         code,
         message,
-        execution_state: Some(e.clone()),
+        execution_state: Some(Box::new(e.clone())),
     }
 }
 

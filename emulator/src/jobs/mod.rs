@@ -121,7 +121,7 @@ pub struct DeviceError {
     pub code: DeviceCode,
     pub message: String,
     /// For InvalidStateTransition and VersionMismatch: the execution as it is.
-    pub execution_state: Option<Execution>,
+    pub execution_state: Option<Box<Execution>>,
 }
 
 impl DeviceError {
