@@ -14,7 +14,7 @@ use super::extract::{empty, epoch, page_reply, paginate, AwsJson, AwsPath, AwsQu
 use crate::jobs::control::{CreateJob, CONFIG_BLOCKS};
 use crate::jobs::machine::seconds_before_timed_out;
 use crate::jobs::notify::process_details;
-use crate::registry::job::{Execution, Job, JobTemplate};
+use crate::registry::job::{Execution, Job};
 use crate::registry::IotError;
 use crate::state::Emulator;
 
@@ -48,21 +48,10 @@ pub fn routes() -> Router<Emulator> {
             "/things/{thingName}/jobs/{jobId}/executionNumber/{executionNumber}",
             delete(delete_job_execution),
         )
-        .route("/job-templates", get(list_job_templates))
-        .route(
-            "/job-templates/{jobTemplateId}",
-            put(create_job_template)
-                .get(describe_job_template)
-                .delete(delete_job_template),
-        )
 }
 
 fn job_arn(emu: &Emulator, job_id: &str) -> String {
     emu.registry.account().arn("job", job_id)
-}
-
-fn template_arn(emu: &Emulator, id: &str) -> String {
-    emu.registry.account().arn("jobtemplate", id)
 }
 
 /// The shape of `Job`: every stored configuration block, `{}` when unset.
@@ -381,72 +370,5 @@ async fn delete_job_execution(
 ) -> ApiResult<Json<Value>> {
     let force = q.force.unwrap_or(false);
     emu.jobs.delete_execution(&job_id, &thing, number, force)?;
-    Ok(empty())
-}
-
-fn template_json(emu: &Emulator, t: &JobTemplate) -> Value {
-    let mut v = json!({
-        "jobTemplateArn": template_arn(emu, &t.job_template_id),
-        "jobTemplateId": t.job_template_id,
-        "description": t.description,
-        "createdAt": epoch(t.created_at_ms),
-    });
-    if let Some(d) = &t.document {
-        v["document"] = json!(d);
-    }
-    if let Some(s) = &t.document_source {
-        v["documentSource"] = json!(s);
-    }
-    for (name, block) in &t.config {
-        v[name.as_str()] = block.clone();
-    }
-    v
-}
-
-async fn create_job_template(
-    State(emu): State<Emulator>,
-    AwsPath(id): AwsPath<String>,
-    AwsJson(body): AwsJson<Map<String, Value>>,
-) -> ApiResult<Json<Value>> {
-    let t = emu.jobs.create_template(&id, &body)?;
-    let arn = template_arn(&emu, &t.job_template_id);
-    Ok(Json(
-        json!({ "jobTemplateArn": arn, "jobTemplateId": t.job_template_id }),
-    ))
-}
-
-async fn describe_job_template(
-    State(emu): State<Emulator>,
-    AwsPath(id): AwsPath<String>,
-) -> ApiResult<Json<Value>> {
-    let t = emu.jobs.describe_template(&id)?;
-    Ok(Json(template_json(&emu, &t)))
-}
-
-async fn list_job_templates(
-    State(emu): State<Emulator>,
-    AwsQuery(q): AwsQuery<ListQuery>,
-) -> ApiResult<Json<Value>> {
-    let all = emu.jobs.list_templates();
-    let (page, next) = paginate(all, q.next_token.as_deref(), q.max_results)?;
-    let items: Vec<Value> = page
-        .iter()
-        .map(|t| {
-            json!({
-                "jobTemplateArn": template_arn(&emu, &t.job_template_id),
-                "jobTemplateId": t.job_template_id,
-                "description": t.description,
-                "createdAt": epoch(t.created_at_ms),
-            })
-        })
-        .collect();
-    Ok(page_reply("jobTemplates", items, "nextToken", next))
-}
-
-async fn delete_job_template(
-    State(emu): State<Emulator>,
-    AwsPath(id): AwsPath<String>,
-) -> ApiResult<Json<Value>> {
-    emu.jobs.delete_template(&id)?;
     Ok(empty())
 }

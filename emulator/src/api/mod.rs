@@ -12,6 +12,7 @@ pub mod endpoint;
 pub mod error;
 pub mod extract;
 pub mod iot_data;
+pub mod job_templates;
 pub mod jobs;
 pub mod jobs_data;
 pub mod lambda;
@@ -85,6 +86,7 @@ fn control_router(emulator: Emulator) -> Router {
         .merge(role_aliases::routes())
         .merge(topic_rules::routes())
         .merge(jobs::routes())
+        .merge(job_templates::routes())
         .merge(endpoint::routes())
         .merge(admin::routes())
         .fallback(unknown_operation)
