@@ -317,7 +317,9 @@ fn open_region(config: &Config, parts: RegionParts<'_>) -> Result<Emulator, Star
         logs.clone(),
         s3.clone(),
     );
+    let jobs = crate::jobs::Jobs::new(registry.clone(), s3.clone());
     Ok(Emulator {
+        jobs,
         lambda,
         logs,
         registry,

@@ -14,7 +14,8 @@
 //!   client-certificate decision every mutual-TLS listener shares), [`sts`] (the caller's
 //!   identity), [`rules`] (topic rules, IoT SQL, rule actions), [`lambda`] (local
 //!   functions and their Python runtime), [`logs`] (the CloudWatch Logs subset), [`s3`]
-//!   (the S3 stand-in), [`cloudformation`] (templates, intrinsics, stacks).
+//!   (the S3 stand-in), [`cloudformation`] (templates, intrinsics, stacks), [`jobs`] (AWS
+//!   IoT Jobs: jobs, executions, templates and their notifications).
 //! - [`regions`] and [`state`]: each region's state (an [`Emulator`]) by region name; the
 //!   front ends pick the region of each request and connection.
 //! - [`registry`]: the domain model and its durable tables.
@@ -29,6 +30,7 @@ pub mod config;
 pub mod credentials;
 pub mod exports;
 pub mod identity;
+pub mod jobs;
 pub mod lambda;
 pub mod logs;
 pub mod mqtt;

@@ -218,6 +218,7 @@ fn attach_broker(
     Arc::new(move |region: &str, emulator: &Emulator| {
         let broker = crate::mqtt::Broker::new(emulator.clone());
         broker.install_data_plane();
+        broker.install_jobs_publisher();
         let rules =
             crate::rules::Engine::new(emulator.registry.clone(), emulator.data_plane.clone());
         broker.install_rules(rules.clone());
@@ -232,6 +233,7 @@ fn attach_broker(
                 shutdown.clone(),
             )),
             tokio::spawn(crate::mqtt::housekeeping(broker.clone(), shutdown.clone())),
+            tokio::spawn(emulator.jobs.clone().run(shutdown.clone())),
         ];
         lock(&tasks).append(&mut spawned);
         lock(&engines).insert(region.to_string(), rules);

@@ -68,6 +68,8 @@ pub struct Emulator {
     pub lambda: crate::lambda::Lambda,
     /// The CloudWatch Logs subset Lambda (and the rules engine) write to.
     pub logs: crate::logs::Logs,
+    /// AWS IoT Jobs.
+    pub jobs: crate::jobs::Jobs,
 }
 
 /// A message published over HTTP (iot-data Publish), with its MQTT 5 properties.

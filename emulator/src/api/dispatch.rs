@@ -37,6 +37,9 @@ const DATA_PATHS: &[&str] = &[
 enum Route {
     Iot,
     IotData,
+    /// iot-jobs-data: its routes clash with the control plane's, so only its signing
+    /// service reaches it (shadow-jobs-rules §0.5).
+    JobsData,
     Lambda,
     Logs,
     /// Signed for another service: its name.
@@ -48,6 +51,7 @@ enum Route {
 pub struct Fronts {
     pub control: Router,
     pub data: Router,
+    pub jobs_data: Router,
     pub query: QueryFront,
     pub s3: S3Front,
     pub lambda: Router,
@@ -84,7 +88,10 @@ impl ByRegion {
             Ok(fronts) => fronts.serve(request).await,
             // Services the emulator lacks answer NotImplemented whatever the region.
             Err(RegionError::Invalid(_))
-                if !matches!(route(&request), Route::Iot | Route::IotData) =>
+                if !matches!(
+                    route(&request),
+                    Route::Iot | Route::IotData | Route::JobsData
+                ) =>
             {
                 match self.fronts(None) {
                     Ok(fronts) => fronts.serve(request).await,
@@ -126,6 +133,7 @@ impl Fronts {
         let mut target = match route(&request) {
             Route::Iot => self.control,
             Route::IotData => self.data,
+            Route::JobsData => self.jobs_data,
             Route::Other(service) if service == "s3" => return self.s3.handle(request).await,
             Route::Lambda => self.lambda,
             Route::Logs => self.logs,
@@ -148,6 +156,7 @@ fn route(request: &Request) -> Route {
     match credential_scope(request).map(|(_, service)| service) {
         Some(service) if service == "iot" => Route::Iot,
         Some(service) if DATA_SCOPES.contains(&service.as_str()) => Route::IotData,
+        Some(service) if service == "iot-jobs-data" => Route::JobsData,
         Some(service) if service == "lambda" => Route::Lambda,
         Some(service) if service == "logs" => Route::Logs,
         Some(service) => Route::Other(service),

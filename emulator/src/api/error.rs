@@ -40,6 +40,7 @@ pub fn status(kind: ErrorKind) -> StatusCode {
         CertificateConflict => 409,
         CertificateState => 406,
         CertificateValidation => 400,
+        Conflict => 409,
         ConflictingResourceUpdate => 409,
         DeleteConflict => 409,
         InternalFailure => 500,

@@ -12,6 +12,9 @@ pub mod endpoint;
 pub mod error;
 pub mod extract;
 pub mod iot_data;
+pub mod job_templates;
+pub mod jobs;
+pub mod jobs_data;
 pub mod lambda;
 pub mod logs;
 pub mod policies;
@@ -53,7 +56,12 @@ fn fronts(emulator: Emulator) -> dispatch::Fronts {
     };
     let query = crate::query::QueryFront::new(emulator.registry.clone(), cfn);
     let s3 = crate::s3_rest::S3Front::new(emulator.s3.clone(), emulator.registry.clone());
+    let jobs_data = Router::new()
+        .merge(jobs_data::routes())
+        .fallback(unknown_operation)
+        .with_state(emulator.clone());
     dispatch::Fronts {
+        jobs_data,
         lambda: lambda::router(emulator.lambda.clone(), emulator.s3.clone()),
         logs: logs::router(emulator.logs.clone()),
         control: control_router(emulator),
@@ -77,6 +85,8 @@ fn control_router(emulator: Emulator) -> Router {
         .merge(register_thing::routes())
         .merge(role_aliases::routes())
         .merge(topic_rules::routes())
+        .merge(jobs::routes())
+        .merge(job_templates::routes())
         .merge(endpoint::routes())
         .merge(admin::routes())
         .fallback(unknown_operation)

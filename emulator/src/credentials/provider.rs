@@ -44,6 +44,7 @@ pub fn error_response(error: &IotError) -> (u16, &'static str, Value) {
         // The provider documents only these four; everything else is a request it
         // can't carry out.
         CertificateConflict
+        | Conflict
         | CertificateState
         | CertificateValidation
         | ConflictingResourceUpdate

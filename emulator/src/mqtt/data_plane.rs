@@ -87,9 +87,11 @@ fn check_publish(message: &DataMessage) -> Result<(), DataPlaneError> {
         Disposition::Route => Ok(()),
         // A handler's request or reply topic: its replies go only to the requesting MQTT
         // connection, which an HTTP caller does not have.
-        Disposition::Handle(_) | Disposition::Drop => Err(DataPlaneError::Forbidden(
-            "Publishing to this reserved topic over HTTP is not allowed".into(),
-        )),
+        Disposition::Handle(_) | Disposition::Jobs(_) | Disposition::Drop => {
+            Err(DataPlaneError::Forbidden(
+                "Publishing to this reserved topic over HTTP is not allowed".into(),
+            ))
+        }
     }
 }
 

@@ -261,6 +261,11 @@ impl Session {
                 router.to_rules(&self.client_id, &topic, &publish.payload);
                 self.spawn_reserved(route, publish.payload)
             }
+            Disposition::Jobs(route) => {
+                let router = &self.broker.shared.router;
+                router.to_rules(&self.client_id, &topic, &publish.payload);
+                self.spawn_jobs(route, publish.payload)
+            }
             Disposition::Drop => tracing::info!(%topic, "publish to a reply topic dropped"),
         }
         // PUBACKs go in the order the PUBLISH packets came.

@@ -31,6 +31,7 @@ fn rejection(kind: ErrorKind) -> (u16, &'static str) {
         // (a bad name, a certificate in the wrong state, a policy that doesn't parse):
         // AWS's catch-all for a request it can't carry out.
         CertificateConflict
+        | Conflict
         | CertificateState
         | CertificateValidation
         | ConflictingResourceUpdate

@@ -12,7 +12,8 @@
 //! - [`inflight`]: the outbound QoS 1 window; [`events`]: lifecycle events.
 //! - [`data_plane`]: iot-data Publish and DeleteConnection, for the control plane.
 //! - [`reserved`]: the `$aws/...` topics the broker answers itself; [`fleet`]: the fleet
-//!   provisioning handlers behind them; [`registry_events`]: reactions to registry changes.
+//!   provisioning handlers behind them; [`jobs_topics`]: the jobs topics and the jobs
+//!   engine's publisher; [`registry_events`]: reactions to registry changes.
 
 pub mod authorize;
 pub mod codec;
@@ -26,6 +27,7 @@ pub mod events;
 pub mod fleet;
 mod inbound;
 pub mod inflight;
+pub mod jobs_topics;
 pub mod limits;
 pub mod message;
 mod outbound;

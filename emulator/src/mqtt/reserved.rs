@@ -49,6 +49,8 @@ pub enum Disposition {
     Route,
     /// A request a handler answers.
     Handle(Route),
+    /// A publish under `$aws/things/<thing>/jobs/` (see [`super::jobs_topics`]).
+    Jobs(super::jobs_topics::JobsRoute),
     /// A reserved topic clients may not publish to (a handler's reply topic); dropped, so
     /// that nobody can forge replies for other devices.
     Drop,
@@ -68,6 +70,9 @@ pub fn classify(topic: &str) -> Disposition {
         return Disposition::Route;
     };
     let parts: Vec<&str> = rest.split('/').collect();
+    if let ["things", thing, "jobs", tail @ ..] = parts.as_slice() {
+        return super::jobs_topics::classify(thing, tail, topic);
+    }
     let request = match parts.as_slice() {
         ["certificates", "create", f] => format(f).map(|f| (Request::CreateKeysAndCertificate, f)),
         ["certificates", "create-from-csr", f] => {

@@ -357,6 +357,29 @@ impl Router {
         handle.deliveries.try_send(delivery).is_ok()
     }
 
+    /// Sends a jobs reply to one connection only, subscribed or not (AWS delivers jobs
+    /// `/accepted` and `/rejected` to the requester alone; shadow-jobs-rules §0.4), at
+    /// the QoS of a matching subscription or else the message's; `false` if gone.
+    pub fn reply_direct(&self, client_id: &str, conn_id: u64, message: Message) -> bool {
+        let state = self.lock();
+        let Some(client) = state.clients.get(client_id) else {
+            return false;
+        };
+        let Some(handle) = client.handle.as_ref().filter(|h| h.conn_id == conn_id) else {
+            return false;
+        };
+        let subscribed = client
+            .session
+            .subscriptions
+            .values()
+            .filter(|(f, _)| f.share.is_none() && topic::matches(&f.pattern, &message.topic))
+            .map(|(_, o)| o.qos)
+            .reduce(max_qos);
+        let qos = min_qos(message.qos, subscribed.unwrap_or(message.qos));
+        let delivery = Delivery::new(Arc::new(message), qos, None, self.now_ms());
+        handle.deliveries.try_send(delivery).is_ok()
+    }
+
     /// Asks every connection authenticated with `certificate_id` to close.
     pub fn disconnect_certificate(&self, certificate_id: &str, reason: ReasonCode) -> usize {
         let state = self.lock();

@@ -8,6 +8,8 @@ pub enum ErrorKind {
     CertificateConflict,
     CertificateState,
     CertificateValidation,
+    /// Job templates: the id is taken.
+    Conflict,
     ConflictingResourceUpdate,
     DeleteConflict,
     InternalFailure,
@@ -46,6 +48,7 @@ impl ErrorKind {
             CertificateConflict => "CertificateConflictException",
             CertificateState => "CertificateStateException",
             CertificateValidation => "CertificateValidationException",
+            Conflict => "ConflictException",
             ConflictingResourceUpdate => "ConflictingResourceUpdateException",
             DeleteConflict => "DeleteConflictException",
             InternalFailure => "InternalFailureException",

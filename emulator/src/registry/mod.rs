@@ -16,6 +16,8 @@ pub mod certificate;
 pub mod certificate_ops;
 pub mod error;
 pub mod issued_credentials;
+pub mod job;
+pub mod job_write;
 mod journal;
 pub mod ownership_token;
 pub mod plan;
@@ -81,6 +83,12 @@ pub struct Inner {
     pub topic_rule_destinations: Table<topic_rule::TopicRuleDestination>,
     /// CloudFormation stacks, keyed by stack id (documents the engine shapes).
     pub stacks: Table<serde_json::Value>,
+    /// Jobs, keyed by job id.
+    pub jobs: Table<job::Job>,
+    /// Job executions, keyed `"<jobId>\n<thingName>"`, indexed by job, thing and timer.
+    pub job_executions: Table<job::Execution>,
+    /// Job templates, keyed by id.
+    pub job_templates: Table<job::JobTemplate>,
     /// Small singletons (registration code, endpoint prefixes, entropy counters, the CA).
     pub meta: Table<serde_json::Value>,
 }
@@ -105,6 +113,9 @@ impl Inner {
             topic_rules: Table::new("topic_rules"),
             topic_rule_destinations: Table::new("topic_rule_destinations"),
             stacks: Table::new("stacks"),
+            jobs: Table::new("jobs"),
+            job_executions: Table::indexed("job_executions", job::execution_terms),
+            job_templates: Table::new("job_templates"),
             meta: Table::new("meta"),
         }
     }
@@ -128,6 +139,9 @@ impl Inner {
             "topic_rules" => &mut self.topic_rules,
             "topic_rule_destinations" => &mut self.topic_rule_destinations,
             "stacks" => &mut self.stacks,
+            "jobs" => &mut self.jobs,
+            "job_executions" => &mut self.job_executions,
+            "job_templates" => &mut self.job_templates,
             "meta" => &mut self.meta,
             _ => return None,
         })
