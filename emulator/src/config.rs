@@ -46,7 +46,7 @@ pub enum Command {
     },
     /// Fuzz a provisioning template's parameters: every distinct way RegisterThing fails,
     /// each with a shrunk example (offline, or `--live` through a running instance).
-    FuzzTemplate(crate::fuzz::cli::Args),
+    FuzzTemplate(Box<crate::fuzz::cli::Args>),
 }
 
 /// Everything a running emulator is configured with.

@@ -42,7 +42,7 @@ async fn main() -> anyhow::Result<()> {
             }
             result?;
         }
-        Command::FuzzTemplate(args) => std::process::exit(fuzz::cli::main(args).await),
+        Command::FuzzTemplate(args) => std::process::exit(fuzz::cli::main(*args).await),
     }
     Ok(())
 }
