@@ -30,6 +30,8 @@ mod report;
 mod run;
 mod shrink;
 mod table;
+#[cfg(test)]
+mod tests;
 mod trace;
 
 pub use classify::{classify, classify_reply, Class};
