@@ -301,4 +301,34 @@ fn live_runs_confirm_the_offline_classes_and_clean_up() {
     let denied = class(&hooked, "AccessDenied:preProvisioningHook:denied");
     assert!(serial(denied).contains('9'), "{denied:#}");
     assert_eq!(registry_state(ready), before);
+
+    // --registry-from: existence checks see the running emulator's thing groups.
+    aws_blocking(
+        ready,
+        &["create-thing-group", "--thing-group-name", "fleet"],
+    );
+    let grouped = json!({"Parameters": {"Group": {"Type": "String"}},
+        "Resources": {"thing": {"Type": "AWS::IoT::Thing", "Properties": {
+            "ThingName": "fixed", "ThingGroups": [{"Ref": "Group"}]}}}});
+    let grouped = write(data.path(), "grouped.json", &grouped);
+    let args = [
+        "--template-body",
+        grouped.as_str(),
+        "--example",
+        r#"{"Group":"fleet"}"#,
+        "--cases",
+        "50",
+        "--format",
+        "json",
+    ];
+    let alone = report(&fuzz(&args));
+    assert_eq!(alone["passed"], 0, "{alone:#}");
+    class(&alone, "InvalidRequest:thingGroupName:not-found");
+    let copied = report(&fuzz(
+        &[&args[..], &["--registry-from", ready.api_url.as_str()]].concat(),
+    ));
+    assert!(
+        copied["passed"].as_u64().is_some_and(|n| n > 0),
+        "{copied:#}"
+    );
 }
