@@ -149,6 +149,10 @@ async fn run(mut args: Args) -> Result<Report, String> {
             .await
             .map_err(|e| format!("the run failed: {e}"))?
     };
+    if std::io::stderr().is_terminal() {
+        // Clears the progress bar's line.
+        eprint!("\r\x1b[K");
+    }
     let text = match args.format.as_str() {
         "json" => serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n",
         _ => table::render(&report),

@@ -155,6 +155,25 @@ impl Api {
                     .map_err(|e| e.to_string())?;
             }
         }
+        self.copy_groups(registry).await?;
+        for p in self.list("/policies", "policies").await? {
+            let name = p["policyName"].as_str().unwrap_or_default();
+            if registry.get_policy(name).is_ok() {
+                continue;
+            }
+            let got = self
+                .ok("GET", &format!("/policies/{}", encode(name)), None)
+                .await?;
+            let doc = got["policyDocument"].as_str().unwrap_or_default();
+            registry
+                .create_policy(name, doc)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Thing groups, each after its parent.
+    async fn copy_groups(&self, registry: &Registry) -> Result<(), String> {
         let mut parents = BTreeMap::new();
         for g in self.list("/thing-groups", "thingGroups").await? {
             let name = g["groupName"].as_str().unwrap_or_default().to_string();
@@ -181,16 +200,6 @@ impl Api {
                     .map_err(|e| e.to_string())?;
                 parents.remove(&name);
             }
-        }
-        for p in self.list("/policies", "policies").await? {
-            let name = p["policyName"].as_str().unwrap_or_default();
-            let got = self
-                .ok("GET", &format!("/policies/{}", encode(name)), None)
-                .await?;
-            let doc = got["policyDocument"].as_str().unwrap_or_default();
-            registry
-                .create_policy(name, doc)
-                .map_err(|e| e.to_string())?;
         }
         Ok(())
     }

@@ -126,56 +126,27 @@ pub(crate) fn finish(
     options: &Options,
     mode: &'static str,
 ) -> Report {
-    let mut classes = Vec::new();
-    for (id, (class, count, first, message)) in &findings.classes {
-        let failing_as = |p: &Parameters| match offline.evaluate(p) {
-            Outcome::Failed(e) => classify(&e).id == *id,
-            Outcome::Passed(_) => false,
-        };
-        let (example, message) = match failing_as(first) {
-            true => {
-                let small = shrink(first, failing_as);
-                let message = match offline.evaluate(&small) {
-                    Outcome::Failed(e) => e.message,
-                    Outcome::Passed(_) => message.clone(),
-                };
-                (small, message)
-            }
-            false => (first.clone(), message.clone()),
-        };
-        classes.push(ClassReport {
-            id: id.clone(),
-            error_code: class.error_code.clone(),
-            status_code: class.status_code,
-            fault: class.fault.clone(),
-            property: property_of(gens, &class.fault),
-            message_pattern: class.pattern.clone(),
-            count: *count,
-            allowed: report::allowed(&options.allow, id),
-            example,
-            message,
-            confirmed: None,
-        });
-    }
-    let empty_attributes = findings
-        .empty
+    let classes = findings
+        .classes
         .iter()
-        .map(|(attribute, (count, first))| {
-            let empty = |p: &Parameters| match verdict(&offline.evaluate(p)) {
-                Verdict::Passed {
-                    empty_attributes, ..
-                } => empty_attributes.contains(attribute),
-                Verdict::Failed { .. } => false,
-            };
-            EmptyAttribute {
-                attribute: attribute.clone(),
+        .map(|(id, (class, count, first, message))| {
+            let (example, message) = shrunk(offline, id, first, message);
+            ClassReport {
+                id: id.clone(),
+                error_code: class.error_code.clone(),
+                status_code: class.status_code,
+                fault: class.fault.clone(),
+                property: property_of(gens, &class.fault),
+                message_pattern: class.pattern.clone(),
                 count: *count,
-                example: shrink(first, empty),
-                allowed: report::allowed(&options.allow, &report::empty_attribute_id(attribute)),
+                allowed: report::allowed(&options.allow, id),
+                example,
+                message,
+                confirmed: None,
             }
         })
         .collect();
-    let collisions_allowed = report::allowed(&options.allow, report::COLLISION_ID);
+    let empty_attributes = empty_attributes(offline, &findings, options);
     let mut out = Report {
         format: report::FORMAT,
         template: options.template.clone(),
@@ -188,13 +159,54 @@ pub(crate) fn finish(
         classes,
         parameters_that_never_matter: never_matter(offline, gens, options),
         collision_count: findings.collision_count,
-        collisions_allowed,
+        collisions_allowed: report::allowed(&options.allow, report::COLLISION_ID),
         collisions: findings.collisions,
         empty_attributes,
         new_findings: Vec::new(),
     };
     out.new_findings = new_findings(&out);
     out
+}
+
+/// The class `id`'s first example shrunk, and its message; unshrunk when the offline
+/// engine does not reproduce it (a live-only class, such as a hook's).
+fn shrunk(offline: &Offline, id: &str, first: &Parameters, message: &str) -> (Parameters, String) {
+    let failing_as = |p: &Parameters| match offline.evaluate(p) {
+        Outcome::Failed(e) => classify(&e).id == id,
+        Outcome::Passed(_) => false,
+    };
+    if !failing_as(first) {
+        return (first.clone(), message.to_string());
+    }
+    let small = shrink(first, failing_as);
+    let message = match offline.evaluate(&small) {
+        Outcome::Failed(e) => e.message,
+        Outcome::Passed(_) => message.to_string(),
+    };
+    (small, message)
+}
+
+/// Each empty attribute with its shrunk example.
+fn empty_attributes(
+    offline: &Offline,
+    findings: &Findings,
+    options: &Options,
+) -> Vec<EmptyAttribute> {
+    let report_one = |(attribute, (count, first)): (&String, &(u64, Parameters))| {
+        let empty = |p: &Parameters| match verdict(&offline.evaluate(p)) {
+            Verdict::Passed {
+                empty_attributes, ..
+            } => empty_attributes.contains(attribute),
+            Verdict::Failed { .. } => false,
+        };
+        EmptyAttribute {
+            attribute: attribute.clone(),
+            count: *count,
+            example: shrink(first, empty),
+            allowed: report::allowed(&options.allow, &report::empty_attribute_id(attribute)),
+        }
+    };
+    findings.empty.iter().map(report_one).collect()
 }
 
 /// Ids of findings no `--allow` covers.
