@@ -44,6 +44,9 @@ pub enum Command {
         #[arg(long, hide = true, default_value = "/")]
         root: PathBuf,
     },
+    /// Fuzz a provisioning template's parameters: every distinct way RegisterThing fails,
+    /// each with a shrunk example (offline, or `--live` through a running instance).
+    FuzzTemplate(Box<crate::fuzz::cli::Args>),
 }
 
 /// Everything a running emulator is configured with.

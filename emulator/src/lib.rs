@@ -16,6 +16,8 @@
 //!   functions and their Python runtime), [`logs`] (the CloudWatch Logs subset), [`s3`]
 //!   (the S3 stand-in), [`cloudformation`] (templates, intrinsics, stacks), [`jobs`] (AWS
 //!   IoT Jobs: jobs, executions, templates and their notifications).
+//! - [`fuzz`]: `iot-emulator fuzz-template` and its engine, a tool over the provisioning
+//!   engine (it reads the MQTT front end's `/rejected` mapping, so it sits above both).
 //! - [`regions`] and [`state`]: each region's state (an [`Emulator`]) by region name; the
 //!   front ends pick the region of each request and connection.
 //! - [`registry`]: the domain model and its durable tables.
@@ -29,6 +31,7 @@ pub mod cloudformation;
 pub mod config;
 pub mod credentials;
 pub mod exports;
+pub mod fuzz;
 pub mod identity;
 pub mod jobs;
 pub mod lambda;

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use iot_emulator::config::{Cli, Command};
-use iot_emulator::{exports, trust};
+use iot_emulator::{exports, fuzz, trust};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -42,6 +42,7 @@ async fn main() -> anyhow::Result<()> {
             }
             result?;
         }
+        Command::FuzzTemplate(args) => std::process::exit(fuzz::cli::main(*args).await),
     }
     Ok(())
 }

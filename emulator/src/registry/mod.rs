@@ -14,6 +14,7 @@ pub mod ca;
 pub mod ca_ops;
 pub mod certificate;
 pub mod certificate_ops;
+mod dry_run;
 pub mod error;
 pub mod issued_credentials;
 pub mod job;
