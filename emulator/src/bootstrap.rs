@@ -318,6 +318,7 @@ fn open_region(config: &Config, parts: RegionParts<'_>) -> Result<Emulator, Star
         s3.clone(),
     );
     Ok(Emulator {
+        shadows: crate::shadows::Shadows::new(registry.clone(), config.shadow_updates_per_second),
         lambda,
         logs,
         registry,

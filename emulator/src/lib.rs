@@ -14,7 +14,8 @@
 //!   client-certificate decision every mutual-TLS listener shares), [`sts`] (the caller's
 //!   identity), [`rules`] (topic rules, IoT SQL, rule actions), [`lambda`] (local
 //!   functions and their Python runtime), [`logs`] (the CloudWatch Logs subset), [`s3`]
-//!   (the S3 stand-in), [`cloudformation`] (templates, intrinsics, stacks).
+//!   (the S3 stand-in), [`cloudformation`] (templates, intrinsics, stacks), [`shadows`]
+//!   (device shadows).
 //! - [`regions`] and [`state`]: each region's state (an [`Emulator`]) by region name; the
 //!   front ends pick the region of each request and connection.
 //! - [`registry`]: the domain model and its durable tables.
@@ -43,6 +44,7 @@ pub mod rules;
 pub mod s3;
 pub mod s3_rest;
 pub mod server;
+pub mod shadows;
 pub mod sinks;
 pub mod state;
 pub mod sts;

@@ -218,6 +218,7 @@ fn attach_broker(
     Arc::new(move |region: &str, emulator: &Emulator| {
         let broker = crate::mqtt::Broker::new(emulator.clone());
         broker.install_data_plane();
+        broker.install_shadow_publisher();
         let rules =
             crate::rules::Engine::new(emulator.registry.clone(), emulator.data_plane.clone());
         broker.install_rules(rules.clone());

@@ -68,6 +68,8 @@ pub struct Emulator {
     pub lambda: crate::lambda::Lambda,
     /// The CloudWatch Logs subset Lambda (and the rules engine) write to.
     pub logs: crate::logs::Logs,
+    /// Device shadows (their messages go out through the broker installed at start-up).
+    pub shadows: crate::shadows::Shadows,
 }
 
 /// A message published over HTTP (iot-data Publish), with its MQTT 5 properties.

@@ -237,8 +237,15 @@ impl Session {
             return Ok(());
         }
         publish.properties.remove_subscription_identifiers();
-        match reserved::classify(&topic) {
-            Disposition::Route => {
+        let disposition = reserved::classify(&topic);
+        let shadow = match &disposition {
+            Disposition::Shadow(request) => Some((request.clone(), publish.payload.clone())),
+            _ => None,
+        };
+        match disposition {
+            // A shadow request reaches the request topic's subscribers and rules like any
+            // publish, then the shadow service answers it.
+            Disposition::Route | Disposition::Shadow(_) => {
                 let message = Message {
                     topic,
                     payload: publish.payload,
@@ -256,6 +263,9 @@ impl Session {
                         return Err(Exit::Server(ReasonCode::UnspecifiedError));
                     }
                 };
+                if let Some((request, payload)) = shadow {
+                    self.broker.answer_shadow(&request, &payload);
+                }
                 if let (false, Some(id)) = (full.is_empty(), publish.packet_id) {
                     // Subscribers are behind: PUBACK once their queues have room.
                     return self.hold(id, full);

@@ -12,7 +12,9 @@
 //! - [`inflight`]: the outbound QoS 1 window; [`events`]: lifecycle events.
 //! - [`data_plane`]: iot-data Publish and DeleteConnection, for the control plane.
 //! - [`reserved`]: the `$aws/...` topics the broker answers itself; [`fleet`]: the fleet
-//!   provisioning handlers behind them; [`registry_events`]: reactions to registry changes.
+//!   provisioning handlers behind them; [`shadow_topics`]: the device shadow requests
+//!   handed to [`crate::shadows`], whose replies the broker publishes;
+//!   [`registry_events`]: reactions to registry changes.
 
 pub mod authorize;
 pub mod codec;
@@ -33,6 +35,7 @@ pub mod registry_events;
 pub mod reserved;
 pub mod router;
 pub mod session;
+pub mod shadow_topics;
 pub mod topic;
 
 use std::collections::HashMap;
