@@ -158,7 +158,9 @@ fn stamped(value: &Value) -> Value {
     }
 }
 
+#[path = "shadows/http.rs"]
 mod http;
+#[path = "shadows/sdk.rs"]
 mod sdk;
 
 /// What `shadow_device.py` must receive on each topic (tokens shown as `<token>`).

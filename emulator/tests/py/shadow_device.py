@@ -171,8 +171,9 @@ def main():
     steps["recreate"] = call(shadow.update_shadow(iotshadow.UpdateShadowRequest(
         thing_name=thing, state=iotshadow.ShadowState(reported={"color": "green"}))))
     recorder.wait_for(f"{prefix}/update/documents", 4)
-    modeled = [{"stream": name, "version": e.version,
-                "state": getattr(e, "state", None) if name != "documents" else None}
+    modeled = [{"stream": name,
+                "version": e.current.version if name == "documents" else e.version,
+                "state": None if name == "documents" else e.state}
                for name, e in events]
     del streams
     stop()
