@@ -48,7 +48,8 @@ impl StoredShadow {
 #[derive(Debug)]
 pub enum ShadowWrite<R> {
     Keep(R),
-    Put(StoredShadow, R),
+    /// Boxed: a row is large next to what a read returns.
+    Put(Box<StoredShadow>, R),
 }
 
 fn key(thing_name: &str, shadow_name: Option<&str>) -> String {
@@ -75,7 +76,7 @@ impl Registry {
         self.write(|inner, tx| match decide(inner.shadows.get(&key)) {
             ShadowWrite::Keep(out) => Ok(out),
             ShadowWrite::Put(row, out) => {
-                inner.shadows.put(tx, key, row);
+                inner.shadows.put(tx, key, *row);
                 Ok(out)
             }
         })
@@ -125,7 +126,7 @@ mod tests {
             ("t-", Some("y"), true),
         ] {
             reg.change_shadow(thing, name, |_| {
-                ShadowWrite::Put(row(thing, name, 1, live), ())
+                ShadowWrite::Put(Box::new(row(thing, name, 1, live)), ())
             })
             .expect("stored");
         }

@@ -89,7 +89,7 @@ fn decide(
         current,
         version: version + 1,
     };
-    ShadowWrite::Put(row, Ok(changed))
+    ShadowWrite::Put(Box::new(row), Ok(changed))
 }
 
 impl Shadows {
@@ -239,7 +239,7 @@ impl Shadows {
                         deleted_at_ms: Some(now_ms),
                         ..r.clone()
                     };
-                    ShadowWrite::Put(tombstone, Ok(r.version))
+                    ShadowWrite::Put(Box::new(tombstone), Ok(r.version))
                 }
                 _ => ShadowWrite::Keep(Err(ShadowError::NotFound(id.display_name().to_string()))),
             })
