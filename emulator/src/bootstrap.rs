@@ -320,6 +320,7 @@ fn open_region(config: &Config, parts: RegionParts<'_>) -> Result<Emulator, Star
     let jobs = crate::jobs::Jobs::new(registry.clone(), s3.clone());
     Ok(Emulator {
         jobs,
+        shadows: crate::shadows::Shadows::new(registry.clone(), config.shadow_updates_per_second),
         lambda,
         logs,
         registry,

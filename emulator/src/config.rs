@@ -154,6 +154,11 @@ pub struct Config {
     /// How many Lambda invocations run at once; the others wait for a slot.
     #[arg(long, env = "IOT_EMULATOR_LAMBDA_CONCURRENCY", default_value_t = 10)]
     pub lambda_concurrency: usize,
+
+    /// Device shadow updates allowed per thing per second, counted on the emulator clock
+    /// (AWS's limit is 20); 0 removes the limit.
+    #[arg(long, env = "IOT_EMULATOR_SHADOW_UPDATES_PER_SECOND", default_value_t = crate::shadows::DEFAULT_UPDATES_PER_SECOND)]
+    pub shadow_updates_per_second: u32,
 }
 
 impl Config {
@@ -178,6 +183,7 @@ impl Config {
             lambda_runtimes: Vec::new(),
             lambda_layers: Vec::new(),
             lambda_concurrency: 10,
+            shadow_updates_per_second: crate::shadows::DEFAULT_UPDATES_PER_SECOND,
         }
     }
 

@@ -15,7 +15,8 @@
 //!   identity), [`rules`] (topic rules, IoT SQL, rule actions), [`lambda`] (local
 //!   functions and their Python runtime), [`logs`] (the CloudWatch Logs subset), [`s3`]
 //!   (the S3 stand-in), [`cloudformation`] (templates, intrinsics, stacks), [`jobs`] (AWS
-//!   IoT Jobs: jobs, executions, templates and their notifications).
+//!   IoT Jobs: jobs, executions, templates and their notifications), [`shadows`] (device
+//!   shadows).
 //! - [`fuzz`]: `iot-emulator fuzz-template` and its engine, a tool over the provisioning
 //!   engine (it reads the MQTT front end's `/rejected` mapping, so it sits above both).
 //! - [`regions`] and [`state`]: each region's state (an [`Emulator`]) by region name; the
@@ -48,6 +49,7 @@ pub mod rules;
 pub mod s3;
 pub mod s3_rest;
 pub mod server;
+pub mod shadows;
 pub mod sinks;
 pub mod state;
 pub mod sts;

@@ -219,6 +219,7 @@ fn attach_broker(
         let broker = crate::mqtt::Broker::new(emulator.clone());
         broker.install_data_plane();
         broker.install_jobs_publisher();
+        broker.install_shadow_publisher();
         let rules =
             crate::rules::Engine::new(emulator.registry.clone(), emulator.data_plane.clone());
         broker.install_rules(rules.clone());

@@ -70,6 +70,8 @@ pub struct Emulator {
     pub logs: crate::logs::Logs,
     /// AWS IoT Jobs.
     pub jobs: crate::jobs::Jobs,
+    /// Device shadows (their messages go out through the broker installed at start-up).
+    pub shadows: crate::shadows::Shadows,
 }
 
 /// A message published over HTTP (iot-data Publish), with its MQTT 5 properties.

@@ -60,7 +60,7 @@ async fn awscrt_mqtt5_connects_subscribes_publishes_and_receives() {
         assert_eq!(got["puback"], json!([0, 0]));
         let topics = [
             format!("crt/{client_id}/data"),
-            format!("$aws/things/{client_id}/shadow/update/accepted"),
+            format!("$aws/things/{client_id}/shadow/update"),
         ];
         assert_eq!(got["received"], echoed(&topics));
     }
@@ -78,7 +78,7 @@ async fn awscrt_mqtt311_connects_subscribes_publishes_and_receives() {
         assert_eq!(got["granted"], json!([1, 1]));
         let topics = [
             format!("crt/{client_id}/data"),
-            format!("$aws/things/{client_id}/shadow/get/accepted"),
+            format!("$aws/things/{client_id}/shadow/get"),
         ];
         assert_eq!(got["received"], echoed(&topics));
     }

@@ -20,6 +20,7 @@ pub mod logs;
 pub mod policies;
 pub mod register_thing;
 pub mod role_aliases;
+pub mod shadows;
 pub mod templates;
 pub mod thing_groups;
 pub mod thing_types;
@@ -48,6 +49,7 @@ pub fn router(regions: Regions) -> Router {
 fn fronts(emulator: Emulator) -> dispatch::Fronts {
     let data = Router::new()
         .merge(iot_data::routes())
+        .merge(shadows::routes())
         .fallback(unknown_operation)
         .with_state(emulator.clone());
     let cfn = crate::query::CfnFront {

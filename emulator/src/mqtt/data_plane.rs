@@ -46,10 +46,18 @@ impl DataPlane for BrokerDataPlane {
     fn publish(&self, message: DataMessage) -> Result<(), DataPlaneError> {
         check_publish(&message)?;
         let broker = self.broker()?;
+        let shadow = match reserved::classify(&message.topic) {
+            Disposition::Shadow(request) => Some((request, message.payload.clone())),
+            _ => None,
+        };
         broker.publish(to_message(message)).map_err(|e| {
             tracing::error!(cause = %e.message, "HTTP publish not stored");
             DataPlaneError::InternalFailure("Internal failure".into())
-        })
+        })?;
+        if let Some((request, payload)) = shadow {
+            broker.answer_shadow(&request, &payload);
+        }
+        Ok(())
     }
 
     fn delete_connection(&self, client_id: &str, clean: bool, prevent_will: bool) -> bool {
@@ -84,7 +92,7 @@ fn check_publish(message: &DataMessage) -> Result<(), DataPlaneError> {
         return invalid("Retained messages cannot be published to reserved topics");
     }
     match reserved::classify(&message.topic) {
-        Disposition::Route => Ok(()),
+        Disposition::Route | Disposition::Shadow(_) => Ok(()),
         // A handler's request or reply topic: its replies go only to the requesting MQTT
         // connection, which an HTTP caller does not have.
         Disposition::Handle(_) | Disposition::Jobs(_) | Disposition::Drop => {

@@ -239,8 +239,15 @@ impl Session {
             return self.refuse_publish(conn, &publish).await;
         }
         publish.properties.remove_subscription_identifiers();
-        match reserved::classify(&topic) {
-            Disposition::Route => {
+        let disposition = reserved::classify(&topic);
+        let shadow = match &disposition {
+            Disposition::Shadow(request) => Some((request.clone(), publish.payload.clone())),
+            _ => None,
+        };
+        match disposition {
+            // A shadow request reaches the request topic's subscribers and rules like any
+            // publish, then the shadow service answers it.
+            Disposition::Route | Disposition::Shadow(_) => {
                 let message = Message {
                     topic,
                     payload: publish.payload,
@@ -251,7 +258,11 @@ impl Session {
                 let id = publish
                     .packet_id
                     .filter(|_| message.qos == QoS::AtLeastOnce);
-                return self.route_publish(conn, message, id).await;
+                self.route_publish(conn, message, id).await?;
+                if let Some((request, payload)) = shadow {
+                    self.broker.answer_shadow(&request, &payload);
+                }
+                return Ok(());
             }
             Disposition::Handle(route) => {
                 // A choice (README "Topic rules"): rules see fleet provisioning requests,

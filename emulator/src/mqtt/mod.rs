@@ -13,7 +13,9 @@
 //! - [`data_plane`]: iot-data Publish and DeleteConnection, for the control plane.
 //! - [`reserved`]: the `$aws/...` topics the broker answers itself; [`fleet`]: the fleet
 //!   provisioning handlers behind them; [`jobs_topics`]: the jobs topics and the jobs
-//!   engine's publisher; [`registry_events`]: reactions to registry changes.
+//!   engine's publisher; [`shadow_topics`]: the device shadow requests handed to
+//!   [`crate::shadows`], whose replies the broker publishes; [`registry_events`]:
+//!   reactions to registry changes.
 
 pub mod authorize;
 pub mod codec;
@@ -36,6 +38,7 @@ pub mod registry_events;
 pub mod reserved;
 pub mod router;
 pub mod session;
+pub mod shadow_topics;
 pub mod topic;
 
 use std::collections::HashMap;

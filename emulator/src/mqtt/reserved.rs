@@ -54,6 +54,9 @@ pub enum Disposition {
     /// A reserved topic clients may not publish to (a handler's reply topic); dropped, so
     /// that nobody can forge replies for other devices.
     Drop,
+    /// A device shadow request: routed like any publish, then answered by the shadow
+    /// service (`super::shadow_topics`), whose replies go through the broker.
+    Shadow(crate::shadows::ShadowRequest),
 }
 
 fn format(segment: &str) -> Option<Format> {
@@ -69,6 +72,11 @@ pub fn classify(topic: &str) -> Disposition {
     let Some(rest) = topic.strip_prefix("$aws/") else {
         return Disposition::Route;
     };
+    match crate::shadows::topics::classify(topic) {
+        crate::shadows::topics::Kind::Request(request) => return Disposition::Shadow(request),
+        crate::shadows::topics::Kind::Reply => return Disposition::Drop,
+        crate::shadows::topics::Kind::Other => {}
+    }
     let parts: Vec<&str> = rest.split('/').collect();
     if let ["things", thing, "jobs", tail @ ..] = parts.as_slice() {
         return super::jobs_topics::classify(thing, tail, topic);
@@ -186,12 +194,13 @@ mod tests {
             "$aws/certificates/create/json/accepted",
             "$aws/certificates/create-from-csr/cbor/rejected",
             "$aws/provisioning-templates/T/provision/json/accepted",
+            "$aws/things/x/shadow/update/accepted",
+            "$aws/things/x/shadow/name/n/update/delta",
         ] {
             assert_eq!(classify(topic), Disposition::Drop, "{topic}");
         }
         for topic in [
             "$aws/certificates/create/xml",
-            "$aws/things/x/shadow/update",
             "a/b",
             "$aws/certificates/create",
         ] {

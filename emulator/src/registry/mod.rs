@@ -28,6 +28,7 @@ pub mod provision_single;
 pub mod retained;
 pub mod role_alias;
 pub mod session;
+pub mod shadow;
 pub mod stack_record;
 pub mod table;
 pub mod template;
@@ -82,6 +83,8 @@ pub struct Inner {
     pub topic_rules: Table<topic_rule::TopicRule>,
     /// Topic rule destinations, keyed by ARN.
     pub topic_rule_destinations: Table<topic_rule::TopicRuleDestination>,
+    /// Device shadows (and deleted ones' versions), keyed `"<thingName>\n<shadowName>"`.
+    pub shadows: Table<shadow::StoredShadow>,
     /// CloudFormation stacks, keyed by stack id (documents the engine shapes).
     pub stacks: Table<serde_json::Value>,
     /// Jobs, keyed by job id.
@@ -113,6 +116,7 @@ impl Inner {
             session_messages: Table::new("session_messages"),
             topic_rules: Table::new("topic_rules"),
             topic_rule_destinations: Table::new("topic_rule_destinations"),
+            shadows: Table::new("shadows"),
             stacks: Table::new("stacks"),
             jobs: Table::new("jobs"),
             job_executions: Table::indexed("job_executions", job::execution_terms),
@@ -139,6 +143,7 @@ impl Inner {
             "session_messages" => &mut self.session_messages,
             "topic_rules" => &mut self.topic_rules,
             "topic_rule_destinations" => &mut self.topic_rule_destinations,
+            "shadows" => &mut self.shadows,
             "stacks" => &mut self.stacks,
             "jobs" => &mut self.jobs,
             "job_executions" => &mut self.job_executions,

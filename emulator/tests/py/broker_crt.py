@@ -80,7 +80,7 @@ def run_mqtt5(host, port, ca, cert, key, client_id):
     if not events["connected"].wait(TIMEOUT):
         client.stop()
         return {"connected": False, "error": events.get("error")}
-    topics = [f"crt/{client_id}/data", f"$aws/things/{client_id}/shadow/update/accepted"]
+    topics = [f"crt/{client_id}/data", f"$aws/things/{client_id}/shadow/update"]
     subs = [mqtt5.Subscription(topic_filter=t, qos=mqtt5.QoS.AT_LEAST_ONCE) for t in topics]
     suback = client.subscribe(mqtt5.SubscribePacket(subscriptions=subs)).result(TIMEOUT)
     pubacks = []
@@ -110,7 +110,7 @@ def run_mqtt3(host, port, ca, cert, key, client_id):
         received.append({"topic": topic, "payload": payload.decode()})
         got.set()
 
-    topics = [f"crt/{client_id}/data", f"$aws/things/{client_id}/shadow/get/accepted"]
+    topics = [f"crt/{client_id}/data", f"$aws/things/{client_id}/shadow/get"]
     granted = []
     for t in topics:
         future, _ = conn.subscribe(t, mqtt.QoS.AT_LEAST_ONCE, callback=on_message)
