@@ -32,7 +32,39 @@ async fn python_functions_through_the_aws_cli_boto3_logs_and_hooks() {
     logs_written_through_the_cli(&api).await;
     hook_function(&emu, dir.path()).await;
     nodejs_function(&api, dir.path()).await;
+    warm_environments(&api).await;
     emu.shutdown().await;
+}
+
+/// boto3 invokes one function again and again: its module state (and its init-time boto3
+/// client) lives on in a warm environment until a crash or an update replaces it.
+async fn warm_environments(api: &str) {
+    let args = vec![api.to_string(), ROLE.to_string()];
+    let out = common::run_python_async("lambda_warm.py", args).await;
+    assert!(out.success, "{}", out.stderr);
+    let r = out.json();
+    let runs = r["runs"].as_array().expect("runs");
+    let first = &runs[0];
+    assert_eq!(first["cold"], true, "{r}");
+    for (n, run) in runs.iter().enumerate() {
+        assert_eq!(run["pid"], first["pid"], "one process: {r}");
+        assert_eq!(run["stream"], first["stream"], "one log stream: {r}");
+        assert_eq!(run["inits"], 1, "{r}");
+        assert_eq!(run["calls"], n + 1, "{r}");
+        assert_eq!(run["cold"], n == 0, "{r}");
+    }
+    assert_eq!(r["crash"]["error"], "Unhandled", "{r}");
+    assert_ne!(r["after_crash"]["pid"], first["pid"], "{r}");
+    assert_eq!(r["after_crash"]["calls"], 1, "{r}");
+    assert_eq!(r["after_crash"]["cold"], true, "{r}");
+    assert_ne!(r["after_update"]["pid"], r["after_crash"]["pid"], "{r}");
+    assert_eq!(r["after_update"]["calls"], 1, "{r}");
+    // A resource-policy change keeps the environment, as in AWS.
+    assert_eq!(
+        r["after_permission"]["pid"], r["after_update"]["pid"],
+        "{r}"
+    );
+    assert_eq!(r["after_permission"]["calls"], 2, "{r}");
 }
 
 async fn create_and_read(api: &str, dir: &Path) {
