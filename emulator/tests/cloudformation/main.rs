@@ -9,6 +9,7 @@ mod common;
 mod functions;
 mod iot_stacks;
 mod jitr;
+mod paging;
 
 use std::path::PathBuf;
 
