@@ -25,6 +25,7 @@ async fn python_functions_through_the_aws_cli_boto3_logs_and_hooks() {
     let dir = tempfile::tempdir().expect("temp dir");
     create_and_read(&api, dir.path()).await;
     update_and_permissions(&api, dir.path()).await;
+    function_tags(&api).await;
     invoke_and_create_a_thing(&emu, dir.path()).await;
     errors_and_timeouts(&api, dir.path()).await;
     event_and_dry_run(&emu, dir.path()).await;
@@ -89,6 +90,25 @@ async fn create_and_read(api: &str, dir: &Path) {
     assert_eq!(listed["Functions"].as_array().map(Vec::len), Some(1));
     let missing = aws_err(api, "lambda get-function --function-name nope", &[]).await;
     assert_eq!(missing, "ResourceNotFoundException");
+}
+
+async fn function_tags(api: &str) {
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:otameshi";
+    let line = "lambda tag-resource --tags team=iot,env=beta --resource";
+    aws_ok(api, line, &[arn]).await;
+    aws_ok(
+        api,
+        "lambda untag-resource --tag-keys env --resource",
+        &[arn],
+    )
+    .await;
+    let listed = aws_ok(api, "lambda list-tags --resource", &[arn]).await;
+    assert_eq!(listed["Tags"], json!({"team": "iot"}), "{listed}");
+    let got = aws_ok(api, "lambda get-function --function-name otameshi", &[]).await;
+    assert_eq!(got["Tags"], json!({"team": "iot"}), "{got}");
+    let missing = "arn:aws:lambda:us-east-1:123456789012:function:nope";
+    let err = aws_err(api, "lambda list-tags --resource", &[missing]).await;
+    assert_eq!(err, "ResourceNotFoundException");
 }
 
 async fn update_and_permissions(api: &str, dir: &Path) {

@@ -17,6 +17,7 @@ pub mod logs;
 pub mod policies;
 pub mod register_thing;
 pub mod role_aliases;
+pub mod tags;
 pub mod templates;
 pub mod thing_groups;
 pub mod thing_types;
@@ -77,6 +78,7 @@ fn control_router(emulator: Emulator) -> Router {
         .merge(register_thing::routes())
         .merge(role_aliases::routes())
         .merge(topic_rules::routes())
+        .merge(tags::routes())
         .merge(endpoint::routes())
         .merge(admin::routes())
         .fallback(unknown_operation)

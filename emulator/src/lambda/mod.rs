@@ -14,6 +14,7 @@ pub mod permissions;
 pub mod process;
 pub mod runtime;
 pub mod store;
+mod tags;
 mod warm;
 
 pub use error::{LambdaError, LambdaResult};

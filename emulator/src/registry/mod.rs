@@ -24,9 +24,11 @@ pub mod provision;
 pub mod provision_single;
 pub mod retained;
 pub mod role_alias;
+pub mod rule_destination;
 pub mod session;
 pub mod stack_record;
 pub mod table;
+pub mod tags;
 pub mod template;
 pub mod thing;
 pub mod thing_group;
@@ -79,6 +81,8 @@ pub struct Inner {
     pub topic_rules: Table<topic_rule::TopicRule>,
     /// Topic rule destinations, keyed by ARN.
     pub topic_rule_destinations: Table<topic_rule::TopicRuleDestination>,
+    /// Resource tags, keyed by the resource's ARN.
+    pub tags: Table<tags::TagMap>,
     /// CloudFormation stacks, keyed by stack id (documents the engine shapes).
     pub stacks: Table<serde_json::Value>,
     /// Small singletons (registration code, endpoint prefixes, entropy counters, the CA).
@@ -104,6 +108,7 @@ impl Inner {
             session_messages: Table::new("session_messages"),
             topic_rules: Table::new("topic_rules"),
             topic_rule_destinations: Table::new("topic_rule_destinations"),
+            tags: Table::new("tags"),
             stacks: Table::new("stacks"),
             meta: Table::new("meta"),
         }
@@ -127,6 +132,7 @@ impl Inner {
             "session_messages" => &mut self.session_messages,
             "topic_rules" => &mut self.topic_rules,
             "topic_rule_destinations" => &mut self.topic_rule_destinations,
+            "tags" => &mut self.tags,
             "stacks" => &mut self.stacks,
             "meta" => &mut self.meta,
             _ => return None,
