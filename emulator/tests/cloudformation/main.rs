@@ -7,6 +7,7 @@ mod claim;
 #[path = "../common/mod.rs"]
 mod common;
 mod functions;
+mod in_place;
 mod iot_stacks;
 mod jitr;
 mod paging;

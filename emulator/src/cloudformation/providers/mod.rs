@@ -8,6 +8,9 @@ mod iot;
 mod iot_more;
 mod standins;
 mod tags;
+mod update;
+
+pub(crate) use update::{changed_keys, in_place, update};
 
 use std::collections::BTreeMap;
 
