@@ -197,7 +197,7 @@ def handler(event, context):
 fn create_counter(lambda: &Lambda, name: &str) {
     let input: function::CreateFunction = serde_json::from_value(json!({
         "FunctionName": name, "Runtime": "python3.12", "Handler": "app.handler",
-        "Role": "arn:aws:iam::123456789012:role/r",
+        "Role": "arn:aws:iam::123456789012:role/r", "Timeout": 60,
         "Code": {"ZipFile": zip_of(&[("app.py", COUNTER)])},
     }))
     .unwrap();
@@ -247,7 +247,9 @@ async fn warm_environments_are_reused_and_retired() {
         lambda.invoke("w", None, b"{}"),
         lambda.invoke("w", None, b"{}")
     );
-    assert!(together.0.is_ok() && together.1.is_ok());
+    for done in [together.0.unwrap(), together.1.unwrap()] {
+        assert_eq!(done.function_error, None, "{}", done.log);
+    }
     assert_eq!(
         lambda.warm_environments("w"),
         2,
