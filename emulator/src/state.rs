@@ -89,6 +89,8 @@ pub struct DataMessage {
     pub payload_format_utf8: Option<bool>,
     /// Message Expiry Interval in seconds.
     pub message_expiry: Option<u32>,
+    /// What the rules' `principal()` gives for it: the SigV4 caller's user id.
+    pub principal: Option<String>,
 }
 
 /// Why the broker refused a data-plane request (iot-data exception names).

@@ -55,3 +55,46 @@ async fn boto3_lists_page_by_default_as_aws_does() {
     );
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn boto3_tags_resources_and_the_creates_keep_their_tags() {
+    let emu = TestEmulator::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = common::TestCa::new("Tagged CA");
+    let tags = ["--tags", "Key=env,Value=beta", "Key=team,Value=iot"];
+    let id = common::register_ca(&emu, &dir, &ca, &tags).await;
+    let ca_arn = format!("arn:aws:iot:us-east-1:123456789012:cacert/{id}");
+    let args = vec![emu.api_url().to_string(), ca_arn];
+    let out = common::run_python_async("tagging.py", args).await;
+    assert!(out.success, "{}", out.stderr);
+    let got = out.json();
+    let both = serde_json::json!({"env": "beta", "team": "iot"});
+    for kind in [
+        "thing_group",
+        "thing_type",
+        "policy",
+        "role_alias",
+        "template",
+        "rule",
+        "ca",
+    ] {
+        assert_eq!(got["created"][kind], both, "{kind}: {got}");
+    }
+    assert_eq!(
+        got["after_tag"],
+        serde_json::json!({"env": "prod", "team": "iot", "owner": "me"})
+    );
+    assert_eq!(
+        got["after_untag"],
+        serde_json::json!({"env": "prod", "owner": "me"})
+    );
+    assert_eq!(got["limit"], "LimitExceededException", "{got}");
+    assert_eq!(got["count"], 42, "{got}");
+    assert_eq!(got["missing"], "ResourceNotFoundException", "{got}");
+    assert_eq!(got["untaggable"], "InvalidRequestException", "{got}");
+    assert_eq!(got["reserved"], "InvalidRequestException", "{got}");
+    assert_eq!(got["bad_create"], "InvalidRequestException", "{got}");
+    assert_eq!(got["bad_create_made"], "ResourceNotFoundException", "{got}");
+    assert_eq!(got["recreated"], serde_json::json!({}), "{got}");
+    emu.shutdown().await;
+}

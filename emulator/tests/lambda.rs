@@ -25,6 +25,7 @@ async fn python_functions_through_the_aws_cli_boto3_logs_and_hooks() {
     let dir = tempfile::tempdir().expect("temp dir");
     create_and_read(&api, dir.path()).await;
     update_and_permissions(&api, dir.path()).await;
+    function_tags(&api).await;
     invoke_and_create_a_thing(&emu, dir.path()).await;
     errors_and_timeouts(&api, dir.path()).await;
     event_and_dry_run(&emu, dir.path()).await;
@@ -32,7 +33,39 @@ async fn python_functions_through_the_aws_cli_boto3_logs_and_hooks() {
     logs_written_through_the_cli(&api).await;
     hook_function(&emu, dir.path()).await;
     nodejs_function(&api, dir.path()).await;
+    warm_environments(&api).await;
     emu.shutdown().await;
+}
+
+/// boto3 invokes one function again and again: its module state (and its init-time boto3
+/// client) lives on in a warm environment until a crash or an update replaces it.
+async fn warm_environments(api: &str) {
+    let args = vec![api.to_string(), ROLE.to_string()];
+    let out = common::run_python_async("lambda_warm.py", args).await;
+    assert!(out.success, "{}", out.stderr);
+    let r = out.json();
+    let runs = r["runs"].as_array().expect("runs");
+    let first = &runs[0];
+    assert_eq!(first["cold"], true, "{r}");
+    for (n, run) in runs.iter().enumerate() {
+        assert_eq!(run["pid"], first["pid"], "one process: {r}");
+        assert_eq!(run["stream"], first["stream"], "one log stream: {r}");
+        assert_eq!(run["inits"], 1, "{r}");
+        assert_eq!(run["calls"], n + 1, "{r}");
+        assert_eq!(run["cold"], n == 0, "{r}");
+    }
+    assert_eq!(r["crash"]["error"], "Unhandled", "{r}");
+    assert_ne!(r["after_crash"]["pid"], first["pid"], "{r}");
+    assert_eq!(r["after_crash"]["calls"], 1, "{r}");
+    assert_eq!(r["after_crash"]["cold"], true, "{r}");
+    assert_ne!(r["after_update"]["pid"], r["after_crash"]["pid"], "{r}");
+    assert_eq!(r["after_update"]["calls"], 1, "{r}");
+    // A resource-policy change keeps the environment, as in AWS.
+    assert_eq!(
+        r["after_permission"]["pid"], r["after_update"]["pid"],
+        "{r}"
+    );
+    assert_eq!(r["after_permission"]["calls"], 2, "{r}");
 }
 
 async fn create_and_read(api: &str, dir: &Path) {
@@ -57,6 +90,25 @@ async fn create_and_read(api: &str, dir: &Path) {
     assert_eq!(listed["Functions"].as_array().map(Vec::len), Some(1));
     let missing = aws_err(api, "lambda get-function --function-name nope", &[]).await;
     assert_eq!(missing, "ResourceNotFoundException");
+}
+
+async fn function_tags(api: &str) {
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:otameshi";
+    let line = "lambda tag-resource --tags team=iot,env=beta --resource";
+    aws_ok(api, line, &[arn]).await;
+    aws_ok(
+        api,
+        "lambda untag-resource --tag-keys env --resource",
+        &[arn],
+    )
+    .await;
+    let listed = aws_ok(api, "lambda list-tags --resource", &[arn]).await;
+    assert_eq!(listed["Tags"], json!({"team": "iot"}), "{listed}");
+    let got = aws_ok(api, "lambda get-function --function-name otameshi", &[]).await;
+    assert_eq!(got["Tags"], json!({"team": "iot"}), "{got}");
+    let missing = "arn:aws:lambda:us-east-1:123456789012:function:nope";
+    let err = aws_err(api, "lambda list-tags --resource", &[missing]).await;
+    assert_eq!(err, "ResourceNotFoundException");
 }
 
 async fn update_and_permissions(api: &str, dir: &Path) {

@@ -12,8 +12,8 @@ use broker_support::{device, run, text};
 use common::run_python_async;
 use iot_emulator::registry::certificate::CertStatus;
 use rules_support::{
-    aws, create_rule, device_publish, http_publish, listener, received, shared, subscriber,
-    RecordingInvoker, ROLE,
+    aws, confirm, create_rule, device_publish, http_publish, listener, received, shared,
+    subscriber, RecordingInvoker, ROLE,
 };
 use serde_json::{json, Value};
 
@@ -109,8 +109,19 @@ async fn boto3_lists_replaces_toggles_and_deletes() {
         assert_eq!(r["missing"][op], "UnauthorizedException", "{op}");
     }
     assert_eq!(r["after_delete"], json!([]));
-    assert_eq!(r["destination_status"], "ENABLED");
+    assert_eq!(r["destination_status"], "IN_PROGRESS");
+    assert_eq!(
+        r["confirmation_keys"],
+        json!(["arn", "confirmationToken", "enableUrl", "messageType"])
+    );
+    assert_eq!(r["confirmation_arn"], true);
+    assert_eq!(r["early_enable"], "InvalidRequestException");
+    assert_eq!(r["destination_confirmed"], "ENABLED");
     assert_eq!(r["destination_after_update"], "DISABLED");
+    assert_eq!(r["reconfirm_new_token"], true);
+    assert_eq!(r["enabled_by_url"], "ENABLED");
+    assert_eq!(r["bad_token"], "InvalidRequestException");
+    assert_eq!(r["https_destination"], json!(["ERROR", true]));
     assert_eq!(r["destination_listed"], true);
     assert_eq!(r["destination_deleted"], "UnauthorizedException");
 }
@@ -202,6 +213,8 @@ async fn http_action_posts_to_a_local_listener() {
                "actions": [{"http": {"url": url, "headers": [{"key": "x-test", "value": "static"}]}}]}),
     )
     .await;
+    // The rule made the URL's destination; its owner confirms it before data flows.
+    confirm(&mut requests).await;
     http_publish("hooks/h1/ok", r#"{"level":3}"#).await;
     let request = requests.recv().await.expect("a POST");
     assert!(
@@ -237,6 +250,7 @@ async fn error_action_gets_the_error_document_when_http_fails() {
                "errorAction": {"republish": {"roleArn": ROLE, "topic": "rules/errors/http", "qos": 1}}}),
     )
     .await;
+    confirm(&mut requests).await;
     let dev = device(shared(), Some(CertStatus::Active)).await;
     let sub = subscriber(&dev, "error-sub", &["rules/errors/http"], 1).await;
     device_publish(&dev, "mqttv311", "hooks/h1/fail", r#"{"x":1}"#).await;
@@ -266,7 +280,7 @@ async fn error_action_gets_the_error_document_when_http_fails() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_disabled_destination_stops_its_http_actions() {
-    let (addr, _requests) = listener(200).await;
+    let (addr, mut requests) = listener(200).await;
     let config = json!({"httpUrlConfiguration": {"confirmationUrl": format!("http://{addr}/")}});
     let created = aws(&[
         "create-topic-rule-destination",
@@ -278,7 +292,8 @@ async fn a_disabled_destination_stops_its_http_actions() {
     let arn = created["topicRuleDestination"]["arn"]
         .as_str()
         .expect("arn");
-    assert_eq!(created["topicRuleDestination"]["status"], "ENABLED");
+    assert_eq!(created["topicRuleDestination"]["status"], "IN_PROGRESS");
+    confirm(&mut requests).await;
     let out = aws(&[
         "update-topic-rule-destination",
         "--arn",
@@ -427,9 +442,25 @@ async fn http_header_values_take_substitutions() {
         "http_template_rule",
         json!({"sql": "SELECT level FROM 'hooks/+/tpl'",
                "actions": [{"http": {"url": format!("http://{addr}/d/${{topic(2)}}"),
+                                     "confirmationUrl": format!("http://{addr}/d/"),
                                      "headers": [{"key": "x-device", "value": "${topic(2)}"}]}}]}),
     )
     .await;
+    confirm(&mut requests).await;
+    let templated = aws(&[
+        "create-topic-rule",
+        "--rule-name",
+        "http_template_unconfirmable",
+        "--topic-rule-payload",
+        &json!({"sql": "SELECT * FROM 'x'",
+                "actions": [{"http": {"url": format!("http://{addr}/${{topic()}}")}}]})
+        .to_string(),
+    ])
+    .await;
+    assert_eq!(
+        templated.exception().as_deref(),
+        Some("InvalidRequestException")
+    );
     http_publish("hooks/dev9/tpl", r#"{"level":3,"noise":true}"#).await;
     let request = requests.recv().await.expect("a POST");
     assert!(
@@ -439,4 +470,32 @@ async fn http_header_values_take_substitutions() {
     );
     assert_eq!(request.header("x-device").as_deref(), Some("dev9"));
     assert_eq!(request.body, br#"{"level":3}"#);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn principal_is_the_certificate_or_the_sigv4_caller() {
+    create_rule(
+        "principal_rule",
+        json!({"sql": "SELECT principal() AS p, clientid() AS c FROM 'principal/+/in'",
+               "actions": [{"republish": {"roleArn": ROLE, "topic": "rules/principal/out", "qos": 1}}]}),
+    )
+    .await;
+    let dev = device(shared(), Some(CertStatus::Active)).await;
+    let sub = subscriber(&dev, "principal-sub", &["rules/principal/out"], 2).await;
+    device_publish(&dev, "5", "principal/dev/in", "{}").await;
+    let url = shared().ready.api_url.clone();
+    let args = vec![url, "principal/http/in".to_string(), "{}".to_string()];
+    let out = run_python_async("rules_principal.py", args).await;
+    assert!(out.success, "{}", out.stderr);
+    let got: Vec<Value> = received(sub)
+        .await
+        .iter()
+        .map(|l| serde_json::from_str(l.trim_start_matches("rules/principal/out ")).expect("JSON"))
+        .collect();
+    let certificate = got[0]["p"].as_str().expect("a certificate id");
+    assert_eq!(certificate.len(), 64, "{got:?}");
+    assert_eq!(got[0]["c"], "pub-principal-dev-in");
+    // The SigV4 caller: the emulator's callers are the account's root, whose id is the
+    // account id (what sts get-caller-identity answers as UserId).
+    assert_eq!(got[1], json!({"p": "123456789012", "c": "n/a"}), "{got:?}");
 }

@@ -101,7 +101,11 @@ async fn register_ca_certificate(
         set_as_active: q.set_as_active.unwrap_or(false),
         allow_auto_registration: q.allow_auto_registration.unwrap_or(false),
     };
+    let tags: Vec<(String, String)> = input.tags.clone().into_iter().collect();
+    crate::registry::tags::check(&tags)?;
     let ca = emu.registry.register_ca_certificate(input)?;
+    let arn = emu.registry.account().cacert_arn(&ca.certificate_id);
+    super::tags::store(&emu, &arn, tags)?;
     Ok(Json(json!({
         "certificateArn": emu.registry.account().cacert_arn(&ca.certificate_id),
         "certificateId": ca.certificate_id,

@@ -91,9 +91,20 @@ async fn publish(
         correlation_data: correlation(header(&headers, "x-amz-mqtt5-correlation-data"))?,
         payload_format_utf8: payload_format(&headers, &body)?,
         payload: body.to_vec(),
+        principal: Some(signer(&emu)),
     };
     data_plane(&emu)?.publish(message).map_err(DataError)?;
     Ok(Json(json!({})))
+}
+
+/// The SigV4 caller's user id, as AWS's `principal()` gives it for an HTTP publish. The
+/// emulator's callers are all the account's root (see [`crate::sts::Sts::caller_identity`]),
+/// whose user id is the account id.
+fn signer(emu: &Emulator) -> String {
+    let account = emu.registry.account();
+    crate::sts::Sts::new(&account.account_id, &account.region)
+        .caller_identity()
+        .user_id
 }
 
 fn data_plane(emu: &Emulator) -> DataResult<&std::sync::Arc<dyn crate::state::DataPlane>> {

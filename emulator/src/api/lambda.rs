@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
@@ -46,6 +46,10 @@ pub fn router(lambda: Lambda, s3: S3) -> Router {
         .route(
             &format!("{base}/{{name}}/policy/{{sid}}"),
             delete(remove_permission),
+        )
+        .route(
+            "/2017-03-31/tags/{arn}",
+            get(list_tags).post(tag_resource).delete(untag_resource),
         )
         .fallback(|request: Request| async move {
             unsupported::not_implemented(Protocol::RestJson, "lambda", &request)
@@ -180,6 +184,29 @@ async fn remove_permission(
 ) -> Reply {
     let revision = p.get("RevisionId").map(String::as_str);
     l.remove_permission(&name, &sid, qualifier(&p), revision)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_tags(State(l): State<Lambda>, Path(arn): Path<String>) -> Reply {
+    Ok(reply(StatusCode::OK, l.list_tags(&arn)?))
+}
+
+async fn tag_resource(State(l): State<Lambda>, Path(arn): Path<String>, bytes: Bytes) -> Reply {
+    l.tag_resource(&arn, &body::<Value>(&bytes)?)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `DELETE /2017-03-31/tags/{arn}?tagKeys=a&tagKeys=b`.
+async fn untag_resource(
+    State(l): State<Lambda>,
+    Path(arn): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Reply {
+    let keys: Vec<String> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .filter(|(k, _)| k == "tagKeys")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    l.untag_resource(&arn, &keys)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

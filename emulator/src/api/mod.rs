@@ -21,6 +21,7 @@ pub mod policies;
 pub mod register_thing;
 pub mod role_aliases;
 pub mod shadows;
+pub mod tags;
 pub mod templates;
 pub mod thing_groups;
 pub mod thing_types;
@@ -89,6 +90,7 @@ fn control_router(emulator: Emulator) -> Router {
         .merge(topic_rules::routes())
         .merge(jobs::routes())
         .merge(job_templates::routes())
+        .merge(tags::routes())
         .merge(endpoint::routes())
         .merge(admin::routes())
         .fallback(unknown_operation)

@@ -55,6 +55,8 @@ pub fn routes() -> Router<Emulator> {
 #[serde(rename_all = "camelCase")]
 struct DocumentBody {
     policy_document: Option<String>,
+    /// CreatePolicy's (CreatePolicyVersion has none).
+    tags: Option<Vec<super::tags::Tag>>,
 }
 
 impl DocumentBody {
@@ -116,8 +118,9 @@ async fn create_policy(
     AwsPath(name): AwsPath<String>,
     AwsJson(body): AwsJson<DocumentBody>,
 ) -> ApiResult<Json<Value>> {
-    // `tags` are accepted and not kept: tagging is not emulated for policies yet.
+    let tags = super::tags::pairs(body.tags.clone())?;
     let policy = emu.registry.create_policy(&name, &body.required()?)?;
+    super::tags::store(&emu, &emu.registry.account().policy_arn(&name), tags)?;
     Ok(Json(json!({
         "policyName": policy.policy_name,
         "policyArn": emu.registry.account().policy_arn(&name),

@@ -23,12 +23,13 @@ pub fn routes() -> Router<Emulator> {
         )
 }
 
-/// CreateRoleAlias and UpdateRoleAlias bodies (`tags` accepted, not kept).
+/// CreateRoleAlias and UpdateRoleAlias bodies (`tags`: CreateRoleAlias's).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct AliasBody {
     role_arn: Option<String>,
     credential_duration_seconds: Option<u32>,
+    tags: Option<Vec<super::tags::Tag>>,
 }
 
 #[derive(Deserialize)]
@@ -51,8 +52,10 @@ async fn create_role_alias(
     AwsPath(alias): AwsPath<String>,
     AwsJson(body): AwsJson<AliasBody>,
 ) -> ApiResult<Json<Value>> {
+    let tags = super::tags::pairs(body.tags)?;
     emu.registry
         .create_role_alias(&alias, body.role_arn, body.credential_duration_seconds)?;
+    super::tags::store(&emu, &emu.registry.account().role_alias_arn(&alias), tags)?;
     Ok(reply(&emu, &alias))
 }
 

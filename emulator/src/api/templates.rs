@@ -91,7 +91,15 @@ async fn create_provisioning_template(
     AwsJson(input): AwsJson<CreateTemplate>,
 ) -> ApiResult<Json<Value>> {
     check_template_body(input.template_body.as_deref())?;
+    let tags: Option<Vec<super::tags::Tag>> = match &input.tags {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(serde_json::from_value(v.clone()).map_err(|e| {
+            crate::registry::IotError::invalid(format!("Invalid request body: tags: {e}"))
+        })?),
+    };
+    let tags = super::tags::pairs(tags)?;
     let t = emu.registry.create_provisioning_template(input)?;
+    super::tags::store(&emu, &arn(&emu, &t.template_name), tags)?;
     Ok(Json(json!({
         "templateArn": arn(&emu, &t.template_name),
         "templateName": t.template_name,

@@ -57,9 +57,7 @@ fn name_and_arn(registry: &Registry, name: &str) -> Value {
 struct CreateThingGroupBody {
     parent_group_name: Option<String>,
     thing_group_properties: Option<ThingGroupProperties>,
-    /// Accepted and ignored: the emulator does not implement tagging.
-    #[allow(dead_code)]
-    tags: Option<Value>,
+    tags: Option<Vec<super::tags::Tag>>,
 }
 
 async fn create_thing_group(
@@ -67,14 +65,17 @@ async fn create_thing_group(
     AwsPath(name): AwsPath<String>,
     AwsJson(body): AwsJson<CreateThingGroupBody>,
 ) -> ApiResult<Json<Value>> {
+    let tags = super::tags::pairs(body.tags)?;
     let g = emu.registry.create_thing_group(
         &name,
         body.parent_group_name.as_deref(),
         body.thing_group_properties,
     )?;
+    let arn = emu.registry.account().thing_group_arn(&g.thing_group_name);
+    super::tags::store(&emu, &arn, tags)?;
     Ok(Json(json!({
         "thingGroupName": g.thing_group_name,
-        "thingGroupArn": emu.registry.account().thing_group_arn(&g.thing_group_name),
+        "thingGroupArn": arn,
         "thingGroupId": g.thing_group_id,
     })))
 }

@@ -54,9 +54,7 @@ fn definition(registry: &Registry, t: &ThingType) -> Value {
 #[serde(rename_all = "camelCase")]
 struct CreateThingTypeBody {
     thing_type_properties: Option<ThingTypeProperties>,
-    /// Accepted and ignored: the emulator does not implement tagging.
-    #[allow(dead_code)]
-    tags: Option<Value>,
+    tags: Option<Vec<super::tags::Tag>>,
 }
 
 async fn create_thing_type(
@@ -64,12 +62,15 @@ async fn create_thing_type(
     AwsPath(name): AwsPath<String>,
     AwsJson(body): AwsJson<CreateThingTypeBody>,
 ) -> ApiResult<Json<Value>> {
+    let tags = super::tags::pairs(body.tags)?;
     let t = emu
         .registry
         .create_thing_type(&name, body.thing_type_properties)?;
+    let arn = emu.registry.account().thing_type_arn(&t.thing_type_name);
+    super::tags::store(&emu, &arn, tags)?;
     Ok(Json(json!({
         "thingTypeName": t.thing_type_name,
-        "thingTypeArn": emu.registry.account().thing_type_arn(&t.thing_type_name),
+        "thingTypeArn": arn,
         "thingTypeId": t.thing_type_id,
     })))
 }

@@ -27,6 +27,7 @@ pub fn routes() -> Router<Emulator> {
         )
         .route("/rules/{ruleName}/enable", post(enable_topic_rule))
         .route("/rules/{ruleName}/disable", post(disable_topic_rule))
+        .route("/confirmdestination/{*token}", get(confirm_destination))
         .route(
             "/destinations",
             post(create_destination)
@@ -52,7 +53,11 @@ async fn create_topic_rule(
     headers: HeaderMap,
     AwsJson(payload): AwsJson<Payload>,
 ) -> ApiResult<Json<Value>> {
-    crate::rules::create(&emu.registry, &name, payload, tags(&headers))?;
+    let tags = tags(&headers);
+    crate::registry::tags::check(&tags)?;
+    let made = crate::rules::create(&emu.registry, &name, payload, tags.clone())?;
+    send_confirmations(&emu, made);
+    super::tags::store(&emu, &emu.registry.account().rule_arn(&name), tags)?;
     Ok(empty())
 }
 
@@ -61,7 +66,8 @@ async fn replace_topic_rule(
     AwsPath(name): AwsPath<String>,
     AwsJson(payload): AwsJson<Payload>,
 ) -> ApiResult<Json<Value>> {
-    crate::rules::replace(&emu.registry, &name, payload)?;
+    let made = crate::rules::replace(&emu.registry, &name, payload)?;
+    send_confirmations(&emu, made);
     Ok(empty())
 }
 
@@ -207,6 +213,7 @@ async fn create_destination(
             IotError::invalid("iot-emulator supports only httpUrlConfiguration destinations")
         })?;
     let d = emu.registry.create_topic_rule_destination(&url)?;
+    send_confirmations(&emu, vec![d.clone()]);
     Ok(Json(
         json!({ "topicRuleDestination": destination_json(&d) }),
     ))
@@ -266,8 +273,28 @@ async fn update_destination(
     let (Some(arn), Some(status)) = (body.arn, body.status) else {
         return Err(IotError::invalid("arn and status are required").into());
     };
-    emu.registry.update_topic_rule_destination(&arn, status)?;
+    let resend = emu.registry.update_topic_rule_destination(&arn, status)?;
+    send_confirmations(&emu, resend.into_iter().collect());
     Ok(empty())
+}
+
+/// ConfirmTopicRuleDestination, and the `enableUrl` of a confirmation message (the same
+/// route, unsigned).
+async fn confirm_destination(
+    State(emu): State<Emulator>,
+    AwsPath(token): AwsPath<String>,
+) -> ApiResult<Json<Value>> {
+    emu.registry.confirm_topic_rule_destination(&token)?;
+    Ok(empty())
+}
+
+/// Sends new or re-confirming destinations their confirmation message.
+fn send_confirmations(emu: &Emulator, destinations: Vec<TopicRuleDestination>) {
+    if destinations.is_empty() {
+        return;
+    }
+    let api_url = emu.lambda.api_url().unwrap_or_default();
+    crate::rules::confirmation::send(&emu.registry, destinations, &api_url);
 }
 
 async fn delete_destination(

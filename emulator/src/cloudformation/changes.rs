@@ -174,8 +174,8 @@ fn check_capabilities(plan: &Plan, given: &[String]) -> CfnResult<()> {
     Ok(())
 }
 
-/// Add, Modify (with replacement, see the README) and Remove, against the stack's
-/// current template and parameters.
+/// Add, Modify (in place, or with replacement when a property that requires it changed,
+/// see the README) and Remove, against the stack's current template and parameters.
 fn changes(stack: &Stack, plan: &Plan) -> CfnResult<Vec<Change>> {
     let old = match stack.template_body.is_empty() {
         true => None,
@@ -191,7 +191,14 @@ fn changes(stack: &Stack, plan: &Plan) -> CfnResult<Vec<Change>> {
             (Some(_), Some(o)) if o.raw == decl.raw && !params_changed(&decl.raw, stack, plan) => {
                 continue
             }
-            (Some(_), Some(_)) => ("Modify", Some("True".to_string())),
+            (Some(_), Some(o)) => {
+                let replaced = !super::providers::in_place(
+                    &decl.kind,
+                    &changed_properties(&o.raw, &decl.raw, stack, plan),
+                ) || o.kind != decl.kind;
+                let replacement = if replaced { "True" } else { "False" };
+                ("Modify", Some(replacement.to_string()))
+            }
         };
         out.push(Change {
             action: action.into(),
@@ -215,6 +222,20 @@ fn changes(stack: &Stack, plan: &Plan) -> CfnResult<Vec<Change>> {
         });
     }
     Ok(out)
+}
+
+/// The properties whose text changed, or which refer to a parameter with a new value.
+fn changed_properties(old: &Value, new: &Value, stack: &Stack, plan: &Plan) -> Vec<String> {
+    let (old, new) = (&old["Properties"], &new["Properties"]);
+    let mut keys = super::providers::changed_keys(old, new);
+    if let Some(props) = new.as_object() {
+        for (key, value) in props {
+            if params_changed(value, stack, plan) && !keys.contains(key) {
+                keys.push(key.clone());
+            }
+        }
+    }
+    keys
 }
 
 /// Whether a parameter the declaration refers to has a new value.

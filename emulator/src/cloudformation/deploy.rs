@@ -2,6 +2,8 @@
 //! changed) and delete, each resource in dependency order with the events
 //! CloudFormation records, and a rollback when a resource fails.
 
+mod in_place;
+
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -27,6 +29,8 @@ pub(crate) struct Env<'a> {
 
 /// Undo steps of an update, applied in reverse on rollback.
 enum Undo {
+    /// Updated in place: its old properties go back.
+    Revert(StackResource),
     Delete(StackResource),
     Recreate(StackResource),
     /// A replaced resource kept by `UpdateReplacePolicy: Retain`: back in the stack.
@@ -295,7 +299,12 @@ fn update_one(
     if old.kind == decl.kind && old.properties == resolved {
         return Ok(());
     }
-    // Emulator choice: every modified resource is replaced (deleted, then made again).
+    let changed = providers::changed_keys(&old.properties, &resolved);
+    if old.kind == decl.kind && providers::in_place(&old.kind, &changed) {
+        return in_place::update(stack, id, old, resolved, env, undo);
+    }
+    // Replaced (deleted, then made again): a property that requires it changed, or a
+    // type the emulator does not update in place.
     let why =
         "Requested update requires the creation of a new physical resource; hence creating one.";
     env.event(
@@ -337,6 +346,7 @@ fn roll_back_update(stack: &mut Stack, env: &Env<'_>, undo: Vec<Undo>, reason: S
             }
             Undo::Recreate(old) => recreate(stack, &old, env),
             Undo::Restore(old) => stack.resources.push(old),
+            Undo::Revert(old) => in_place::revert(stack, old, env),
         }
     }
     env.stack_status(stack, "UPDATE_ROLLBACK_COMPLETE", None);

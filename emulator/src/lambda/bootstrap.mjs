@@ -1,18 +1,22 @@
-// iot-emulator's Lambda runtime for Node.js: runs one invocation of one handler.
+// iot-emulator's Lambda runtime for Node.js: one execution environment. It loads the
+// handler once, then runs invocation after invocation until its stdin closes.
 //
-// argv: RESULT_PATH REQUEST_ID TIMEOUT_MS FUNCTION_ARN
-// The event arrives on stdin; stdout and stderr are the function's log. Once the handler
-// is loaded the runtime prints `iot-emulator:handler-loaded:<request id>` (the emulator
-// starts the timeout then, and keeps the line out of the log). The outcome goes to
-// RESULT_PATH: a first line `ok` or `error`, then the JSON document.
+// argv: MARKER FUNCTION_ARN
+// Each invocation is one JSON line on stdin: {"id", "timeout_ms", "event", "result"}, the
+// last two being file paths. stdout and stderr are the function's log. Once the handler is
+// loaded the runtime prints `MARKER:loaded`; after each invocation it writes the outcome to
+// the result file (a first line `ok`, `error` or `error-init`, then the JSON document) and
+// prints `MARKER:done:<request id>`. Marker lines are kept out of the log.
 
 import fs from "node:fs";
 import path from "node:path";
+import readline from "node:readline";
 import { pathToFileURL } from "node:url";
 import util from "node:util";
 
-const [resultPath, requestId, timeoutMs, functionArn] = process.argv.slice(2);
+const [marker, functionArn] = process.argv.slice(2);
 const env = process.env;
+let requestId = "";
 
 function log(level, args) {
   const line = `${new Date().toISOString()}\t${requestId}\t${level}\t${util.format(...args)}\n`;
@@ -78,42 +82,53 @@ function call(handler, event, context) {
   });
 }
 
-function finish(ok, doc) {
-  if (!ok) {
-    log("ERROR", [`Invoke Error \t${JSON.stringify(doc)}`]);
+function finish(request, head, doc) {
+  if (head !== "ok") {
+    log("ERROR", [`Invoke Error \t${doc}`]);
   }
-  fs.writeFileSync(resultPath, (ok ? "ok\n" : "error\n") + doc);
-  process.exit(0);
+  fs.writeFileSync(request.result, `${head}\n${doc}`);
+  process.stdout.write(`${marker}:done:${request.id}\n`);
 }
 
-const input = fs.readFileSync(0, "utf8");
-const event = JSON.parse(input || "{}");
-const [handler, loadError] = await loadHandler(env._HANDLER);
-process.stdout.write(`iot-emulator:handler-loaded:${requestId}\n`);
-if (loadError) {
-  finish(false, JSON.stringify(loadError));
-}
-const deadline = Date.now() + Number(timeoutMs);
-const context = {
-  functionName: env.AWS_LAMBDA_FUNCTION_NAME,
-  functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION,
-  invokedFunctionArn: functionArn,
-  memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
-  awsRequestId: requestId,
-  logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME,
-  logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME,
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-};
-try {
-  const result = await call(handler, event, context);
-  let body;
+async function invoke(handler, request) {
+  const event = JSON.parse(fs.readFileSync(request.event, "utf8") || "{}");
+  const deadline = Date.now() + Number(request.timeout_ms);
+  const context = {
+    functionName: env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION,
+    invokedFunctionArn: functionArn,
+    memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    awsRequestId: request.id,
+    logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+  let result;
   try {
-    body = JSON.stringify(result === undefined ? null : result);
+    result = await call(handler, event, context);
   } catch (err) {
-    finish(false, JSON.stringify(runtimeError("Runtime.MarshalError", `Unable to stringify response body: ${err.message}`)));
+    return ["error", JSON.stringify(errorDoc(err))];
   }
-  finish(true, body);
-} catch (err) {
-  finish(false, JSON.stringify(errorDoc(err)));
+  try {
+    return ["ok", JSON.stringify(result === undefined ? null : result)];
+  } catch (err) {
+    const doc = runtimeError("Runtime.MarshalError", `Unable to stringify response body: ${err.message}`);
+    return ["error", JSON.stringify(doc)];
+  }
 }
+
+const [handler, loadError] = await loadHandler(env._HANDLER);
+process.stdout.write(`${marker}:loaded\n`);
+const requests = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+for await (const line of requests) {
+  const request = JSON.parse(line);
+  requestId = request.id;
+  if (loadError) {
+    finish(request, "error-init", JSON.stringify(loadError));
+    process.exit(0);
+  }
+  const [head, doc] = await invoke(handler, request);
+  finish(request, head, doc);
+}
+process.exit(0);

@@ -1,10 +1,13 @@
-"""iot-emulator's Lambda runtime for Python: runs one invocation of one handler.
+"""iot-emulator's Lambda runtime for Python: one execution environment. It loads the
+handler once, then runs invocation after invocation until its stdin closes.
 
-argv: RESULT_PATH REQUEST_ID TIMEOUT_MS FUNCTION_ARN [LAYER_DIR...]
-The event arrives on stdin. stdout and stderr are the function's log. Once the handler
-is loaded the runtime prints `iot-emulator:handler-loaded:<request id>` (the emulator
-starts the timeout then, and keeps the line out of the log). The outcome goes to
-RESULT_PATH: a first line `ok` or `error`, then the JSON document.
+argv: MARKER FUNCTION_ARN [LAYER_DIR...]
+Each invocation is one JSON line on stdin: {"id", "timeout_ms", "event", "result"}, the
+last two being file paths. stdout and stderr are the function's log. Once the handler is
+loaded the runtime prints `MARKER:loaded` (the emulator starts the first timeout then);
+after each invocation it writes the outcome to the result file (a first line `ok`,
+`error` or `error-init`, then the JSON document) and prints `MARKER:done:<request id>`.
+Marker lines are kept out of the log. The handler's own stdin is /dev/null.
 """
 
 import importlib
@@ -35,22 +38,24 @@ class LambdaContext:
 
 
 class RequestIdFilter(logging.Filter):
-    def __init__(self, request_id):
+    """Stamps each record with the current invocation's request id."""
+
+    def __init__(self):
         super().__init__()
-        self.request_id = request_id
+        self.request_id = ""
 
     def filter(self, record):
         record.aws_request_id = self.request_id
         return True
 
 
-def setup_logging(request_id):
+def setup_logging(request_ids):
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter(
         "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
         "%Y-%m-%dT%H:%M:%S"))
     handler.formatter.converter = time.gmtime
-    handler.addFilter(RequestIdFilter(request_id))
+    handler.addFilter(request_ids)
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
@@ -61,28 +66,27 @@ def error(error_type, message, request_id, stack=()):
             "requestId": request_id, "stackTrace": list(stack)}
 
 
-def load_handler(spec, request_id):
+def load_handler(spec):
     try:
         module_path, name = spec.rsplit(".", 1)
     except ValueError as e:
         return None, error("Runtime.MalformedHandlerName",
-                           "Bad handler '%s': %s" % (spec, e), request_id)
+                           "Bad handler '%s': %s" % (spec, e), "")
     module_name = module_path.replace("/", ".")
     try:
         module = importlib.import_module(module_name)
     except SyntaxError as e:
         return None, error("Runtime.UserCodeSyntaxError",
-                           "Syntax error in module '%s': %s" % (module_name, e), request_id)
+                           "Syntax error in module '%s': %s" % (module_name, e), "")
     except ImportError as e:
         return None, error("Runtime.ImportModuleError",
-                           "Unable to import module '%s': %s" % (module_name, e), request_id)
+                           "Unable to import module '%s': %s" % (module_name, e), "")
     except Exception as e:
-        return None, failure(e, request_id)
+        return None, failure(e, "")
     handler = getattr(module, name, None)
     if handler is None:
         return None, error("Runtime.HandlerNotFound",
-                           "Handler '%s' missing on module '%s'" % (name, module_name),
-                           request_id)
+                           "Handler '%s' missing on module '%s'" % (name, module_name), "")
     return handler, None
 
 
@@ -94,38 +98,61 @@ def failure(exc, request_id):
     return err
 
 
-def main():
-    result_path, request_id, timeout_ms, function_arn = sys.argv[1:5]
-    layers = sys.argv[5:]
-    sys.argv = [sys.argv[0]]
-    task_root = os.environ["LAMBDA_TASK_ROOT"]
-    sys.path[0:1] = [task_root] + layers
-    setup_logging(request_id)
-    event = json.loads(sys.stdin.read() or "{}")
-    handler, err = load_handler(os.environ["_HANDLER"], request_id)
-    print("iot-emulator:handler-loaded:" + request_id, flush=True)
-    context = LambdaContext(request_id, time.time() * 1000 + int(timeout_ms), function_arn)
-    if err is None:
-        try:
-            result = handler(event, context)
-        except Exception as e:
-            err = failure(e, request_id)
-    if err is None:
-        try:
-            body = json.dumps(result)
-        except Exception as e:
-            err = error("Runtime.MarshalError", "Unable to marshal response: %s" % e, request_id)
+def invoke(handler, request, function_arn):
+    """Runs one invocation; returns (ok, JSON text)."""
+    request_id = request["id"]
+    with open(request["event"], "rb") as f:
+        event = json.loads(f.read() or b"{}")
+    deadline = time.time() * 1000 + int(request["timeout_ms"])
+    context = LambdaContext(request_id, deadline, function_arn)
+    try:
+        result = handler(event, context)
+    except Exception as e:
+        return False, json.dumps(failure(e, request_id))
+    try:
+        return True, json.dumps(result)
+    except Exception as e:
+        err = error("Runtime.MarshalError", "Unable to marshal response: %s" % e, request_id)
+        return False, json.dumps(err)
+
+
+def finish(marker, request, head, body):
     sys.stdout.flush()
     sys.stderr.flush()
-    with open(result_path, "w") as out:
-        if err is None:
-            out.write("ok\n" + body)
-        else:
-            out.write("error\n" + json.dumps(err))
+    with open(request["result"], "w") as out:
+        out.write(head + "\n" + body)
+    print("%s:done:%s" % (marker, request["id"]), flush=True)
+
+
+def main():
+    marker, function_arn = sys.argv[1:3]
+    layers = sys.argv[3:]
+    sys.argv = [sys.argv[0]]
+    # The requests come on a private copy of stdin; the handler's stdin is /dev/null.
+    requests = os.fdopen(os.dup(0), "rb")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    task_root = os.environ["LAMBDA_TASK_ROOT"]
+    sys.path[0:1] = [task_root] + layers
+    request_ids = RequestIdFilter()
+    setup_logging(request_ids)
+    handler, init_error = load_handler(os.environ["_HANDLER"])
+    print(marker + ":loaded", flush=True)
+    for line in requests:
+        request = json.loads(line)
+        request_ids.request_id = request["id"]
+        if init_error is not None:
+            init_error["requestId"] = request["id"]
+            finish(marker, request, "error-init", json.dumps(init_error))
+            return
+        ok, body = invoke(handler, request, function_arn)
+        finish(marker, request, "ok" if ok else "error", body)
 
 
 if __name__ == "__main__":
     main()
     # Lambda freezes the environment rather than tearing the interpreter down; skipping
-    # the teardown (slow with boto3 loaded) keeps Duration to the handler's own time.
+    # the teardown (slow with boto3 loaded) ends the process at once.
+    sys.stdout.flush()
     os._exit(0)

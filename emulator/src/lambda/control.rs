@@ -64,7 +64,9 @@ impl Lambda {
             revision_id: self.revision(),
             recorded: Map::new(),
             statements: Vec::new(),
+            environment: String::new(),
         };
+        record.environment = record.revision_id.clone();
         function::apply_settings(&mut record, &input.settings)?;
         self.inner.store.install_code(&name, &zip)?;
         self.inner.store.save(&record)?;
@@ -137,6 +139,7 @@ impl Lambda {
     pub fn delete_function(&self, name: &str, qualifier: Option<&str>) -> LambdaResult<()> {
         let record = self.record(name, qualifier)?;
         self.functions().remove(&record.name);
+        self.pool().retire(&record.name);
         self.inner.store.remove(&record.name);
         tracing::info!(function = %record.name, "Lambda function deleted");
         Ok(())
@@ -192,9 +195,22 @@ impl Lambda {
     pub(super) fn commit(&self, mut record: FunctionRecord) -> LambdaResult<Value> {
         record.last_modified = self.last_modified();
         record.revision_id = self.revision();
+        record.environment = record.revision_id.clone();
         self.inner.store.save(&record)?;
         self.functions().insert(record.name.clone(), record.clone());
+        // Lambda runs the next invocation in a new environment with the new code or
+        // settings; busy environments of the old one are dropped when they finish.
+        self.pool().retire(&record.name);
         Ok(record.configuration())
+    }
+
+    /// Stores a change to the function's resource policy or tags: a new revision, the
+    /// same execution environments.
+    pub(super) fn commit_metadata(&self, mut record: FunctionRecord) -> LambdaResult<()> {
+        record.revision_id = self.revision();
+        self.inner.store.save(&record)?;
+        self.functions().insert(record.name.clone(), record);
+        Ok(())
     }
 }
 

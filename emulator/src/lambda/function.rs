@@ -59,6 +59,10 @@ pub struct FunctionRecord {
     pub recorded: Map<String, Value>,
     /// The resource policy's statements (AddPermission).
     pub statements: Vec<Value>,
+    /// Which code and configuration the function's execution environments run: changed by
+    /// the updates that make Lambda start new environments, not by permissions or tags.
+    #[serde(default)]
+    pub environment: String,
 }
 
 impl FunctionRecord {

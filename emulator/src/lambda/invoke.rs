@@ -1,5 +1,6 @@
 //! Invoke: RequestResponse (wait for the outcome), Event (queued, run in the background)
-//! and DryRun; each invocation is one process, bounded by a semaphore, and writes
+//! and DryRun; each invocation runs in a warm execution environment or a fresh one
+//! ([`super::warm`]), bounded by a semaphore, and writes
 //! START / its output / END / REPORT to `/aws/lambda/<name>` as Lambda does.
 
 use std::time::Duration;
@@ -129,8 +130,7 @@ impl Lambda {
         acquired.map_err(LambdaError::service)
     }
 
-    /// `YYYY/MM/DD/[$LATEST]<32 hex>`: one stream per execution environment, and every
-    /// invocation here runs in a fresh one.
+    /// `YYYY/MM/DD/[$LATEST]<32 hex>`: one stream per execution environment.
     fn stream_name(&self) -> String {
         let date = self.inner.clock.now().date();
         let id = self.inner.entropy.hex("lambda-log-stream", 16);
@@ -150,26 +150,34 @@ impl Lambda {
         cap: Option<Duration>,
     ) -> LambdaResult<Invocation> {
         let permit = self.permit(cap).await?;
-        let stream = self.stream_name();
         let timeout = Duration::from_secs(u64::from(record.timeout));
         let timeout = cap.map_or(timeout, |c| c.min(timeout));
-        let spec = self.spec(&record, &stream, &request_id, payload, timeout)?;
+        let mut env = match self.pool().take(&record.name, &record.environment) {
+            Some(env) => env,
+            None => self.start_environment(&record)?,
+        };
+        let root = self.inner.store.root();
+        let request = process::Request {
+            request_id: request_id.clone(),
+            payload,
+            timeout,
+            event_path: root.join(format!("event-{request_id}")),
+            result_path: root.join(format!("result-{request_id}")),
+        };
         let start_ms = self.inner.clock.now_ms();
-        let ran = process::run(spec, &self.inner.clock).await;
+        let ran = env.invoke(&request).await;
+        let stream = env.stream.clone();
+        if ran.reusable {
+            self.keep_warm(&record.name, env);
+        }
         drop(permit);
         let exit = ran.exit.clone();
-        if let Exit::NotStarted(cause) = &exit {
-            tracing::warn!(function = %record.name, %cause, "Lambda runtime could not start");
-            return Err(LambdaError::InvalidRuntime(format!(
-                "The runtime interpreter for {} could not be started ({cause}); choose one with --lambda-runtime {}=INTERPRETER",
-                record.runtime, record.runtime
-            )));
-        }
         let (payload, failed) = outcome(&exit, &request_id, timeout);
         let duration_ms = ran.duration.as_millis() as u64;
+        let cold = ran.init.is_some();
         let log = self.write_log(&record, &stream, &request_id, start_ms, ran, timeout);
         tracing::info!(
-            function = %record.name, %request_id, duration_ms,
+            function = %record.name, %request_id, duration_ms, cold,
             outcome = exit_name(&exit),
             "Lambda invocation"
         );
@@ -181,14 +189,33 @@ impl Lambda {
         })
     }
 
-    fn spec(
-        &self,
-        record: &FunctionRecord,
-        stream: &str,
-        request_id: &str,
-        payload: Vec<u8>,
-        timeout: Duration,
-    ) -> LambdaResult<process::Spec> {
+    /// Returns an environment to the pool unless its function changed or went meanwhile.
+    fn keep_warm(&self, function: &str, env: process::Environment) {
+        let current = self
+            .functions()
+            .get(function)
+            .map(|r| r.environment.clone());
+        if current.as_deref() == Some(env.revision.as_str()) {
+            self.pool().put(function, env);
+        }
+    }
+
+    /// A cold start: a new runtime process for `record`, loading its handler.
+    fn start_environment(&self, record: &FunctionRecord) -> LambdaResult<process::Environment> {
+        let stream = self.stream_name();
+        let spec = self.spec(record, &stream)?;
+        process::spawn(spec, &self.inner.clock, stream, record.environment.clone()).map_err(
+            |cause| {
+                tracing::warn!(function = %record.name, %cause, "Lambda runtime could not start");
+                LambdaError::InvalidRuntime(format!(
+                    "The runtime interpreter for {} could not be started ({cause}); choose one with --lambda-runtime {}=INTERPRETER",
+                    record.runtime, record.runtime
+                ))
+            },
+        )
+    }
+
+    fn spec(&self, record: &FunctionRecord, stream: &str) -> LambdaResult<process::Spec> {
         let launch = self.inner.runtimes.launch(record)?;
         let endpoint = self.inner.endpoint.get().ok_or_else(|| {
             LambdaError::Service("The emulator's API listener is not running".into())
@@ -203,8 +230,11 @@ impl Lambda {
                 endpoint,
             },
         );
-        let result_path = self.inner.store.root().join(format!("result-{request_id}"));
-        let args = self.arguments(&launch, record, request_id, timeout, &result_path);
+        let marker = format!(
+            "iot-emulator:{}",
+            self.inner.entropy.hex("lambda-runtime-marker", 8)
+        );
+        let args = self.arguments(&launch, record, &marker);
         if launch.language == Language::Node {
             // AWS's NODE_PATH: the layers' node_modules, then the code.
             let mut paths: Vec<String> = launch
@@ -220,14 +250,7 @@ impl Lambda {
             args,
             env,
             cwd: task_root,
-            stdin: if payload.is_empty() {
-                b"{}".to_vec()
-            } else {
-                payload
-            },
-            timeout,
-            result_path,
-            init_marker: format!("iot-emulator:handler-loaded:{request_id}"),
+            marker,
         })
     }
 
@@ -237,9 +260,7 @@ impl Lambda {
         &self,
         launch: &runtime::Launch,
         record: &FunctionRecord,
-        request_id: &str,
-        timeout: Duration,
-        result_path: &std::path::Path,
+        marker: &str,
     ) -> Vec<String> {
         let bootstrap = bootstrap_path(self.inner.store.root(), launch.language);
         let mut args = match launch.language {
@@ -248,9 +269,7 @@ impl Lambda {
         };
         args.extend([
             bootstrap.display().to_string(),
-            result_path.display().to_string(),
-            request_id.to_string(),
-            timeout.as_millis().to_string(),
+            marker.to_string(),
             record.arn.clone(),
         ]);
         if launch.language == Language::Python {
@@ -305,7 +324,7 @@ fn failure_line(exit: &Exit, request_id: &str, end_ms: i64, timeout: Duration) -
             "RequestId: {request_id} Error: Runtime exited with error: {}",
             status.replace(": ", " ")
         )),
-        Exit::Finished { .. } | Exit::NotStarted(_) => None,
+        Exit::Finished { .. } => None,
     }
 }
 
@@ -331,7 +350,6 @@ fn outcome(exit: &Exit, request_id: &str, timeout: Duration) -> (Vec<u8>, bool) 
                 status.replace(": ", " ")
             ),
         ),
-        Exit::NotStarted(cause) => error("Runtime.InvalidEntrypoint", cause.clone()),
     }
 }
 
@@ -341,7 +359,6 @@ fn exit_name(exit: &Exit) -> &'static str {
         Exit::Finished { ok: false, .. } => "error",
         Exit::TimedOut => "timeout",
         Exit::Exited(_) => "exited",
-        Exit::NotStarted(_) => "not started",
     }
 }
 

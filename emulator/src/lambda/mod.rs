@@ -1,6 +1,7 @@
 //! A local AWS Lambda: functions (create, read, update, delete, resource policies) whose
 //! code is unpacked under the data dir, and a runtime that runs each invocation as a local
-//! Python (or Node.js) process ([`runtime`], [`process`]) and writes its log to CloudWatch Logs
+//! Python (or Node.js) process kept warm between invocations ([`runtime`], [`process`],
+//! [`warm`]) and writes its log to CloudWatch Logs
 //! ([`crate::logs`]). The rest-json front end is [`crate::api::lambda`]; provisioning
 //! hooks and the rules engine call [`Lambda::invoke`] and [`Lambda::invoke_event`].
 
@@ -13,6 +14,8 @@ pub mod permissions;
 pub mod process;
 pub mod runtime;
 pub mod store;
+mod tags;
+mod warm;
 
 pub use error::{LambdaError, LambdaResult};
 pub use function::FunctionRecord;
@@ -43,6 +46,8 @@ pub struct Lambda {
 #[derive(Debug)]
 struct Inner {
     functions: Mutex<BTreeMap<String, FunctionRecord>>,
+    /// Idle execution environments (live processes).
+    pool: Mutex<warm::Pool>,
     store: FunctionStore,
     runtimes: RuntimeConfig,
     permits: Arc<Semaphore>,
@@ -81,6 +86,7 @@ impl Lambda {
         Ok(Lambda {
             inner: Arc::new(Inner {
                 functions: Mutex::new(functions),
+                pool: Mutex::new(warm::Pool::default()),
                 store,
                 runtimes: setup.runtimes,
                 permits,
@@ -98,9 +104,15 @@ impl Lambda {
         let _ = self.inner.endpoint.set(url);
     }
 
+    /// The emulator's API URL, once its listener is bound.
+    pub fn api_url(&self) -> Option<String> {
+        self.inner.endpoint.get().cloned()
+    }
+
     /// Deletes every function and its files (the emulator's reset).
     pub fn reset(&self) {
         let names: Vec<String> = std::mem::take(&mut *self.functions()).into_keys().collect();
+        self.pool().clear();
         for name in names {
             self.inner.store.remove(&name);
         }
@@ -112,6 +124,16 @@ impl Lambda {
             .functions
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn pool(&self) -> MutexGuard<'_, warm::Pool> {
+        // Idle environments only; a panic elsewhere leaves them usable.
+        self.inner.pool.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many idle (warm) execution environments `function` has.
+    pub fn warm_environments(&self, function: &str) -> usize {
+        self.pool().idle_count(function)
     }
 
     /// `arn:<partition>:lambda:<region>:<account>:function:<name>`.

@@ -106,7 +106,7 @@ impl Lambda {
         }
         let s = statement(&input, &record.arn);
         record.statements.push(s.clone());
-        self.commit(record)?;
+        self.commit_metadata(record)?;
         Ok(json!({ "Statement": s.to_string() }))
     }
 
@@ -127,7 +127,7 @@ impl Lambda {
                 "Statement {sid} is not found in resource policy."
             )));
         }
-        self.commit(record)?;
+        self.commit_metadata(record)?;
         Ok(())
     }
 

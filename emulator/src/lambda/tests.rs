@@ -180,3 +180,81 @@ async fn a_layer_directory_is_on_the_path() {
     let done = lambda.invoke("layered", None, b"{}").await.unwrap();
     assert_eq!(done.payload, b"\"from the layer\"", "{}", done.log);
 }
+
+const COUNTER: &str = r#"import os, sys
+INITS = 0
+CALLS = 0
+INITS += 1
+def handler(event, context):
+    global CALLS
+    CALLS += 1
+    if event.get('crash'):
+        os._exit(3)
+    return {'inits': INITS, 'calls': CALLS, 'pid': os.getpid(),
+            'stream': context.log_stream_name}
+"#;
+
+fn create_counter(lambda: &Lambda, name: &str) {
+    let input: function::CreateFunction = serde_json::from_value(json!({
+        "FunctionName": name, "Runtime": "python3.12", "Handler": "app.handler",
+        "Role": "arn:aws:iam::123456789012:role/r", "Timeout": 60,
+        "Code": {"ZipFile": zip_of(&[("app.py", COUNTER)])},
+    }))
+    .unwrap();
+    lambda.create_function(input).unwrap();
+}
+
+async fn counted(lambda: &Lambda, name: &str, payload: &[u8]) -> serde_json::Value {
+    let done = lambda.invoke(name, None, payload).await.unwrap();
+    serde_json::from_slice(&done.payload).unwrap()
+}
+
+#[tokio::test]
+async fn warm_environments_are_reused_and_retired() {
+    let (lambda, _) = lambda(None);
+    create_counter(&lambda, "w");
+    let first = counted(&lambda, "w", b"{}").await;
+    let second = counted(&lambda, "w", b"{}").await;
+    assert_eq!(
+        second["pid"], first["pid"],
+        "a warm invoke reuses the process"
+    );
+    assert_eq!(
+        (second["inits"].as_i64(), second["calls"].as_i64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(second["stream"], first["stream"]);
+    assert_eq!(lambda.warm_environments("w"), 1);
+    let crashed = lambda
+        .invoke("w", None, br#"{"crash": true}"#)
+        .await
+        .unwrap();
+    assert_eq!(crashed.function_error, Some("Unhandled"), "{}", crashed.log);
+    assert_eq!(lambda.warm_environments("w"), 0);
+    let after_crash = counted(&lambda, "w", b"{}").await;
+    assert_ne!(after_crash["pid"], first["pid"]);
+    assert_eq!(after_crash["calls"], 1);
+    let settings = function::Settings {
+        description: Some("changed".into()),
+        ..Default::default()
+    };
+    lambda.update_function_configuration("w", settings).unwrap();
+    assert_eq!(lambda.warm_environments("w"), 0);
+    let after_update = counted(&lambda, "w", b"{}").await;
+    assert_ne!(after_update["pid"], after_crash["pid"]);
+    assert_eq!(after_update["calls"], 1);
+    let together = tokio::join!(
+        lambda.invoke("w", None, b"{}"),
+        lambda.invoke("w", None, b"{}")
+    );
+    for done in [together.0.unwrap(), together.1.unwrap()] {
+        assert_eq!(done.function_error, None, "{}", done.log);
+    }
+    assert_eq!(
+        lambda.warm_environments("w"),
+        2,
+        "two at once need two environments"
+    );
+    lambda.delete_function("w", None).unwrap();
+    assert_eq!(lambda.warm_environments("w"), 0);
+}

@@ -50,7 +50,11 @@ impl DataPlane for BrokerDataPlane {
             Disposition::Shadow(request) => Some((request, message.payload.clone())),
             _ => None,
         };
-        broker.publish(to_message(message)).map_err(|e| {
+        let published = match message.principal.clone() {
+            Some(signer) => broker.publish_signed(&signer, to_message(message)),
+            None => broker.publish(to_message(message)),
+        };
+        published.map_err(|e| {
             tracing::error!(cause = %e.message, "HTTP publish not stored");
             DataPlaneError::InternalFailure("Internal failure".into())
         })?;

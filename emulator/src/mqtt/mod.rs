@@ -132,6 +132,15 @@ impl Broker {
         self.shared.router.publish("", message)
     }
 
+    /// Publishes on behalf of an HTTP caller whose `principal()` is `signer`.
+    pub fn publish_signed(
+        &self,
+        signer: &str,
+        message: router::Message,
+    ) -> crate::registry::IotResult<()> {
+        self.shared.router.publish_signed(signer, message)
+    }
+
     /// Ends expired offline sessions, drops QoS 1 messages past the one-hour redelivery
     /// window, purges expired retained messages and forgets old lifecycle version numbers,
     /// all on the emulator clock.

@@ -202,19 +202,28 @@ impl Router {
     /// policies say. `publisher` is the MQTT client id, empty for the broker's own and
     /// HTTP publishes.
     pub fn to_rules(&self, publisher: &str, topic: &str, payload: &Bytes) {
+        self.to_rules_as(publisher, None, topic, payload);
+    }
+
+    /// [`Router::to_rules`] with the principal given (an HTTP publish's signer) rather
+    /// than looked up from the publisher's connection.
+    fn to_rules_as(&self, publisher: &str, signer: Option<&str>, topic: &str, payload: &Bytes) {
         let Some(engine) = self.rules.get() else {
             return;
         };
         if !engine.wants(topic) {
             return;
         }
-        let principal = (!publisher.is_empty())
-            .then(|| {
-                let state = self.lock();
-                let client = state.clients.get(publisher)?;
-                client.handle.as_ref().map(|h| h.certificate_id.clone())
-            })
-            .flatten();
+        let connection = || {
+            let state = self.lock();
+            let client = state.clients.get(publisher)?;
+            client.handle.as_ref().map(|h| h.certificate_id.clone())
+        };
+        let principal = match signer {
+            Some(signer) => Some(signer.to_string()),
+            None if publisher.is_empty() => None,
+            None => connection(),
+        };
         engine.offer(crate::rules::Inbound {
             topic: topic.to_string(),
             payload: payload.clone(),
@@ -295,9 +304,25 @@ impl Router {
     /// the disk (the caller settles [`Published::pending`] before its PUBACK), and with
     /// the sessions whose queues this message filled.
     pub fn publish_held(&self, publisher: &str, message: Message) -> IotResult<Published> {
+        self.publish_from(publisher, None, message)
+    }
+
+    /// A publish by a caller with no MQTT connection (iot-data over HTTP): `signer` is
+    /// what the rules' `principal()` gives for it. Stored copies are on disk on return.
+    pub fn publish_signed(&self, signer: &str, message: Message) -> IotResult<()> {
+        let published = self.publish_from("", Some(signer), message)?;
+        self.registry.settle(published.pending)
+    }
+
+    fn publish_from(
+        &self,
+        publisher: &str,
+        signer: Option<&str>,
+        message: Message,
+    ) -> IotResult<Published> {
         // Basic Ingest: only the named rule sees it; never subscribers, never retained.
         if crate::rules::filter::basic_ingest(&message.topic).is_some() {
-            self.to_rules(publisher, &message.topic, &message.payload);
+            self.to_rules_as(publisher, signer, &message.topic, &message.payload);
             return Ok(Published::default());
         }
         let now = self.now_ms();
@@ -308,7 +333,7 @@ impl Router {
                 self.registry.put_retained(message::to_row(&message, now))?;
             }
         }
-        self.to_rules(publisher, &message.topic, &message.payload);
+        self.to_rules_as(publisher, signer, &message.topic, &message.payload);
         let expires = message::expires_at(&message.properties, now);
         let message = Arc::new(message);
         let mut guard = self.lock();

@@ -328,6 +328,7 @@ impl Registry {
                 ));
             }
             inner.ca_certificates.remove(tx, id);
+            super::tags::forget(inner, tx, &self.account().cacert_arn(id));
             Ok(())
         })
     }

@@ -27,10 +27,12 @@ pub mod provision;
 pub mod provision_single;
 pub mod retained;
 pub mod role_alias;
+pub mod rule_destination;
 pub mod session;
 pub mod shadow;
 pub mod stack_record;
 pub mod table;
+pub mod tags;
 pub mod template;
 pub mod thing;
 pub mod thing_group;
@@ -85,6 +87,8 @@ pub struct Inner {
     pub topic_rule_destinations: Table<topic_rule::TopicRuleDestination>,
     /// Device shadows (and deleted ones' versions), keyed `"<thingName>\n<shadowName>"`.
     pub shadows: Table<shadow::StoredShadow>,
+    /// Resource tags, keyed by the resource's ARN.
+    pub tags: Table<tags::TagMap>,
     /// CloudFormation stacks, keyed by stack id (documents the engine shapes).
     pub stacks: Table<serde_json::Value>,
     /// Jobs, keyed by job id.
@@ -117,6 +121,7 @@ impl Inner {
             topic_rules: Table::new("topic_rules"),
             topic_rule_destinations: Table::new("topic_rule_destinations"),
             shadows: Table::new("shadows"),
+            tags: Table::new("tags"),
             stacks: Table::new("stacks"),
             jobs: Table::new("jobs"),
             job_executions: Table::indexed("job_executions", job::execution_terms),
@@ -144,6 +149,7 @@ impl Inner {
             "topic_rules" => &mut self.topic_rules,
             "topic_rule_destinations" => &mut self.topic_rule_destinations,
             "shadows" => &mut self.shadows,
+            "tags" => &mut self.tags,
             "stacks" => &mut self.stacks,
             "jobs" => &mut self.jobs,
             "job_executions" => &mut self.job_executions,

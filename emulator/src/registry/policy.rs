@@ -173,6 +173,7 @@ impl Registry {
                 ));
             }
             inner.policies.remove(tx, name);
+            super::tags::forget(inner, tx, &self.account().policy_arn(name));
             Ok(())
         })
     }

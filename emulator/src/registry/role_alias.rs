@@ -128,6 +128,7 @@ impl Registry {
         self.write(|inner, tx| {
             existing(inner, alias)?;
             inner.role_aliases.remove(tx, alias);
+            super::tags::forget(inner, tx, &self.account().role_alias_arn(alias));
             Ok(())
         })
     }

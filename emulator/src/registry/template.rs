@@ -55,7 +55,7 @@ impl ProvisioningTemplate {
     }
 }
 
-/// CreateProvisioningTemplate's input (JSON body members; `tags` accepted, not kept).
+/// CreateProvisioningTemplate's input (JSON body members; the front end stores `tags`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateTemplate {
@@ -235,6 +235,7 @@ impl Registry {
                 ));
             }
             inner.templates.remove(tx, name);
+            super::tags::forget(inner, tx, &self.account().template_arn(name));
             Ok(())
         })
     }

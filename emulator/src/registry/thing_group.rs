@@ -248,6 +248,7 @@ impl Registry {
                 inner.policy_targets.remove(tx, &key);
             }
             inner.thing_groups.remove(tx, name);
+            super::tags::forget(inner, tx, &arn);
             Ok(())
         })
     }

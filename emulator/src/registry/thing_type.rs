@@ -204,7 +204,9 @@ impl Registry {
                 .thing_types
                 .get(name)
                 .ok_or_else(|| type_not_found(name))?;
-            remove_unused(inner, tx, name)
+            remove_unused(inner, tx, name)?;
+            super::tags::forget(inner, tx, &self.account().thing_type_arn(name));
+            Ok(())
         })
     }
 
@@ -226,7 +228,9 @@ impl Registry {
                     "Thing type {name} can be deleted only five minutes after it was deprecated"
                 )));
             }
-            remove_unused(inner, tx, name)
+            remove_unused(inner, tx, name)?;
+            super::tags::forget(inner, tx, &self.account().thing_type_arn(name));
+            Ok(())
         })
     }
 }

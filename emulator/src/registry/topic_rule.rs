@@ -1,4 +1,5 @@
-//! Topic rules and topic rule destinations: the records and their named operations.
+//! Topic rules: the records and their named operations (destinations are in
+//! [`super::rule_destination`]).
 //!
 //! The registry stores what the control plane accepted; checking the SQL and the
 //! actions (and compiling them for the broker's tap) belongs to [`crate::rules`].
@@ -96,6 +97,7 @@ impl Registry {
         self.write(|inner, tx| {
             existing(inner, name)?;
             inner.topic_rules.remove(tx, name);
+            super::tags::forget(inner, tx, &self.account().rule_arn(name));
             Ok(())
         })
     }
@@ -113,145 +115,7 @@ impl Registry {
     }
 }
 
-/// `TopicRuleDestinationStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum DestinationStatus {
-    Enabled,
-    InProgress,
-    Disabled,
-    Error,
-    Deleting,
-}
-
-impl DestinationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DestinationStatus::Enabled => "ENABLED",
-            DestinationStatus::InProgress => "IN_PROGRESS",
-            DestinationStatus::Disabled => "DISABLED",
-            DestinationStatus::Error => "ERROR",
-            DestinationStatus::Deleting => "DELETING",
-        }
-    }
-}
-
-/// An HTTP topic rule destination, keyed by ARN.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TopicRuleDestination {
-    pub arn: String,
-    pub confirmation_url: String,
-    pub status: DestinationStatus,
-    pub status_reason: String,
-    pub created_at_ms: i64,
-    pub last_updated_at_ms: i64,
-}
-
-fn destination<'a>(inner: &'a Inner, arn: &str) -> IotResult<&'a TopicRuleDestination> {
-    inner
-        .topic_rule_destinations
-        .get(arn)
-        .ok_or_else(|| IotError::new(ErrorKind::Unauthorized, format!("Access to {arn} denied")))
-}
-
-impl Registry {
-    /// CreateTopicRuleDestination for an HTTP URL. The emulator confirms it at once (no
-    /// confirmation request is sent): README "Topic rules".
-    pub fn create_topic_rule_destination(
-        &self,
-        confirmation_url: &str,
-    ) -> IotResult<TopicRuleDestination> {
-        if confirmation_url.is_empty() || confirmation_url.len() > 2000 {
-            return Err(IotError::invalid(
-                "confirmationUrl must be between 1 and 2000 characters",
-            ));
-        }
-        let now = self.clock().now_ms();
-        let id = self.entropy().uuid("topic-rule-destination");
-        let record = TopicRuleDestination {
-            arn: self.account().arn("ruledestination/http", &id),
-            confirmation_url: confirmation_url.to_string(),
-            status: DestinationStatus::Enabled,
-            status_reason: String::new(),
-            created_at_ms: now,
-            last_updated_at_ms: now,
-        };
-        self.write(|inner, tx| {
-            let taken = inner.topic_rule_destinations.values();
-            if let Some(d) = taken
-                .into_iter()
-                .find(|d| d.confirmation_url == confirmation_url)
-            {
-                let message = format!("Topic rule destination {confirmation_url} already exists");
-                return Err(IotError::already_exists(message, &d.arn, &d.arn));
-            }
-            let key = record.arn.clone();
-            inner.topic_rule_destinations.put(tx, key, record.clone());
-            Ok(record)
-        })
-    }
-
-    /// GetTopicRuleDestination.
-    pub fn get_topic_rule_destination(&self, arn: &str) -> IotResult<TopicRuleDestination> {
-        self.read(|inner| destination(inner, arn).cloned())
-    }
-
-    /// Every destination, in ARN order.
-    pub fn topic_rule_destinations(&self) -> Vec<TopicRuleDestination> {
-        self.read(|inner| inner.topic_rule_destinations.values().cloned().collect())
-    }
-
-    /// UpdateTopicRuleDestination: ENABLED or DISABLED (IN_PROGRESS re-confirms, which
-    /// locally means ENABLED again).
-    pub fn update_topic_rule_destination(
-        &self,
-        arn: &str,
-        status: DestinationStatus,
-    ) -> IotResult<()> {
-        let status = match status {
-            DestinationStatus::Enabled | DestinationStatus::InProgress => {
-                DestinationStatus::Enabled
-            }
-            DestinationStatus::Disabled => DestinationStatus::Disabled,
-            other => {
-                return Err(IotError::invalid(format!(
-                    "Cannot update a topic rule destination to status {}",
-                    other.as_str()
-                )))
-            }
-        };
-        let now = self.clock().now_ms();
-        self.write(|inner, tx| {
-            destination(inner, arn)?;
-            inner.topic_rule_destinations.update(tx, arn, |d| {
-                d.status = status;
-                d.last_updated_at_ms = now;
-            });
-            Ok(())
-        })
-    }
-
-    /// DeleteTopicRuleDestination.
-    pub fn delete_topic_rule_destination(&self, arn: &str) -> IotResult<()> {
-        self.write(|inner, tx| {
-            destination(inner, arn)?;
-            inner.topic_rule_destinations.remove(tx, arn);
-            Ok(())
-        })
-    }
-
-    /// The destination whose confirmation URL `url` starts with, if any.
-    pub fn destination_for_url(&self, url: &str) -> Option<TopicRuleDestination> {
-        self.read(|inner| {
-            let all = inner.topic_rule_destinations.values();
-            let mut matching: Vec<&TopicRuleDestination> = all
-                .filter(|d| url.starts_with(d.confirmation_url.as_str()))
-                .collect();
-            matching.sort_by_key(|d| std::cmp::Reverse(d.confirmation_url.len()));
-            matching.first().map(|d| (*d).clone())
-        })
-    }
-}
+pub use super::rule_destination::{DestinationStatus, TopicRuleDestination};
 
 #[cfg(test)]
 mod tests {
@@ -303,25 +167,5 @@ mod tests {
         }
         let bad = reg.get_topic_rule("bad-name").unwrap_err();
         assert_eq!(bad.kind, ErrorKind::InvalidRequest);
-    }
-
-    #[test]
-    fn destinations_are_confirmed_at_once() {
-        let reg = crate::registry::testing::registry_at(5000);
-        let d = reg
-            .create_topic_rule_destination("http://127.0.0.1:9/hook")
-            .unwrap();
-        assert_eq!(d.status, DestinationStatus::Enabled);
-        assert!(d.arn.contains(":ruledestination/http/"));
-        let found = reg
-            .destination_for_url("http://127.0.0.1:9/hook/x")
-            .unwrap();
-        assert_eq!(found.arn, d.arn);
-        reg.update_topic_rule_destination(&d.arn, DestinationStatus::Disabled)
-            .unwrap();
-        let got = reg.get_topic_rule_destination(&d.arn).unwrap();
-        assert_eq!(got.status, DestinationStatus::Disabled);
-        reg.delete_topic_rule_destination(&d.arn).unwrap();
-        assert!(reg.destination_for_url("http://127.0.0.1:9/hook").is_none());
     }
 }

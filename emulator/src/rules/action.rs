@@ -237,6 +237,7 @@ fn republish(input: RepublishIn, version: SqlVersion) -> IotResult<Action> {
 #[serde(rename_all = "camelCase")]
 struct HttpIn {
     url: Option<String>,
+    confirmation_url: Option<String>,
     #[serde(default)]
     headers: Vec<KeyValue>,
     auth: Option<Value>,
@@ -249,6 +250,21 @@ fn http(input: HttpIn, version: SqlVersion) -> IotResult<Action> {
         return Err(invalid(
             "The url of an http action is at most 2000 characters",
         ));
+    }
+    if url.contains("${") && input.confirmation_url.is_none() {
+        // AWS: "If substitution templates are used in the URL, you must also specify a
+        // confirmationUrl."
+        return Err(invalid(
+            "An http action whose url has substitution templates needs a confirmationUrl",
+        ));
+    }
+    if let Some(c) = &input.confirmation_url {
+        // AWS: "The value of the confirmation URL must be a prefix of the endpoint URL."
+        if !c.contains("${") && !url.starts_with(c.as_str()) {
+            return Err(invalid(
+                "The confirmationUrl of an http action must be a prefix of its url",
+            ));
+        }
     }
     if input.headers.len() > 100 {
         return Err(invalid("An http action has at most 100 headers"));

@@ -276,16 +276,20 @@ impl Engine {
         })
     }
 
-    /// An http action: refused while a destination for its URL is not ENABLED.
+    /// An http action: refused unless a destination for its URL is ENABLED (confirmed).
     async fn post(&self, post: &Post) -> Result<(), String> {
-        if let Some(d) = self.shared.registry.destination_for_url(&post.url) {
-            if d.status != crate::registry::topic_rule::DestinationStatus::Enabled {
-                return Err(format!(
-                    "The topic rule destination {} is {}",
-                    d.arn,
-                    d.status.as_str()
-                ));
-            }
+        let Some(d) = self.shared.registry.destination_for_url(&post.url) else {
+            return Err(format!(
+                "No topic rule destination is confirmed for {}",
+                post.url
+            ));
+        };
+        if d.status != crate::registry::topic_rule::DestinationStatus::Enabled {
+            return Err(format!(
+                "The topic rule destination {} is {}",
+                d.arn,
+                d.status.as_str()
+            ));
         }
         http::send(post).await
     }

@@ -4,10 +4,12 @@
 //! rest of this module owns rule definitions ([`rule`]: checked and compiled for
 //! CreateTopicRule and ReplaceTopicRule), their actions ([`action`]), which topics a rule
 //! selects ([`filter`], Basic Ingest included), the broker's tap and the worker behind
-//! it ([`engine`]), running actions ([`execute`], [`http`]) and what the lambda and
+//! it ([`engine`]), running actions ([`execute`], [`http`]), HTTP destinations'
+//! confirmation messages ([`confirmation`]) and what the lambda and
 //! cloudwatchLogs actions need from other engines ([`sinks`]).
 
 pub mod action;
+pub mod confirmation;
 pub mod engine;
 mod execute;
 pub mod filter;

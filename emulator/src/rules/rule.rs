@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::action::{self, Action};
 use super::filter;
 use super::sql::{SqlVersion, Statement};
-use crate::registry::topic_rule::TopicRule;
+use crate::registry::topic_rule::{TopicRule, TopicRuleDestination};
 use crate::registry::{ErrorKind, IotError, IotResult, Registry};
 
 /// AWS: at most 10 actions per rule.
@@ -120,21 +120,58 @@ pub fn definition(
     Ok(rule)
 }
 
-/// CreateTopicRule.
+/// CreateTopicRule. Returns the destinations made for its http actions, to be sent
+/// their confirmation ([`super::confirmation::send`]).
 pub fn create(
     registry: &Registry,
     name: &str,
     payload: Payload,
     tags: Vec<(String, String)>,
-) -> IotResult<()> {
+) -> IotResult<Vec<TopicRuleDestination>> {
     crate::registry::topic_rule::check_rule_name(name)?;
-    registry.create_topic_rule(definition(registry, name, payload, tags)?)
+    let rule = definition(registry, name, payload, tags)?;
+    let urls = confirmation_urls(&rule);
+    registry.create_topic_rule(rule)?;
+    ensure_destinations(registry, urls)
 }
 
-/// ReplaceTopicRule.
-pub fn replace(registry: &Registry, name: &str, payload: Payload) -> IotResult<()> {
+/// ReplaceTopicRule; returns the destinations made, as [`create`] does.
+pub fn replace(
+    registry: &Registry,
+    name: &str,
+    payload: Payload,
+) -> IotResult<Vec<TopicRuleDestination>> {
     crate::registry::topic_rule::check_rule_name(name)?;
-    registry.replace_topic_rule(definition(registry, name, payload, Vec::new())?)
+    let rule = definition(registry, name, payload, Vec::new())?;
+    let urls = confirmation_urls(&rule);
+    registry.replace_topic_rule(rule)?;
+    ensure_destinations(registry, urls)
+}
+
+/// The confirmation URL of each http action (its `confirmationUrl`, else its `url`),
+/// unless it holds a substitution template: those destinations are the user's to make.
+fn confirmation_urls(rule: &TopicRule) -> Vec<String> {
+    let actions = rule.actions.iter().chain(rule.error_action.as_ref());
+    let mut urls: Vec<String> = actions
+        .filter_map(|a| a.get("http"))
+        .filter_map(|h| h.get("confirmationUrl").or_else(|| h.get("url")))
+        .filter_map(Value::as_str)
+        .filter(|u| !u.contains("${"))
+        .map(str::to_string)
+        .collect();
+    urls.dedup();
+    urls
+}
+
+fn ensure_destinations(
+    registry: &Registry,
+    urls: Vec<String>,
+) -> IotResult<Vec<TopicRuleDestination>> {
+    let mut made = Vec::new();
+    for url in urls {
+        made.extend(registry.ensure_topic_rule_destination(&url)?);
+    }
+    Ok(made)
 }
 
 #[cfg(test)]

@@ -72,6 +72,15 @@ async fn a_jitp_stack_deploys_updates_and_deletes_with_the_aws_cli() {
         ])
         .await;
     assert_eq!(group["thingGroupId"], group_id.as_str());
+    // The resource's Tags reach the thing group, as ListTagsForResource shows them.
+    let arn = group["thingGroupArn"].as_str().unwrap();
+    let tags = cli
+        .json(&["iot", "list-tags-for-resource", "--resource-arn", arn])
+        .await;
+    assert_eq!(
+        tags["tags"],
+        serde_json::json!([{"Key": "stack", "Value": "otameshi-jitp"}])
+    );
     let template_name = cli.output("otameshi-jitp", "TemplateName").await;
     let t = cli
         .json(&[

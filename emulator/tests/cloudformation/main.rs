@@ -7,8 +7,10 @@ mod claim;
 #[path = "../common/mod.rs"]
 mod common;
 mod functions;
+mod in_place;
 mod iot_stacks;
 mod jitr;
+mod paging;
 
 use std::path::PathBuf;
 

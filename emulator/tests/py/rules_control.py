@@ -4,8 +4,13 @@ paging, ReplaceTopicRule, Enable/DisableTopicRule, DeleteTopicRule, the errors A
 
 Usage: rules_control.py ENDPOINT_URL PREFIX. Prints one JSON object.
 """
+import http.server
 import json
+import queue
 import sys
+import threading
+import time
+import urllib.request
 
 import boto3
 
@@ -77,14 +82,63 @@ out["missing"] = {
 }
 out["after_delete"] = mine(iot.list_topic_rules(topic=topic)["rules"])
 
+# A destination's confirmation, as a user's web service receives it: a POST to the
+# confirmation URL carrying the token, confirmed with ConfirmTopicRuleDestination, or by
+# a GET of its enableUrl after a re-confirmation.
+confirmations = queue.Queue()
+
+
+class Receiver(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        confirmations.put(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+server = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+base = f"http://127.0.0.1:{server.server_port}/{prefix}"
+
+
+def status_of(arn):
+    return iot.get_topic_rule_destination(arn=arn)["topicRuleDestination"]["status"]
+
+
 created = iot.create_topic_rule_destination(destinationConfiguration={
-    "httpUrlConfiguration": {"confirmationUrl": f"http://127.0.0.1:9/{prefix}"}})
+    "httpUrlConfiguration": {"confirmationUrl": base}})
 arn = created["topicRuleDestination"]["arn"]
 out["destination_status"] = created["topicRuleDestination"]["status"]
+message = confirmations.get(timeout=10)
+out["confirmation_keys"] = sorted(message.keys())
+out["confirmation_arn"] = message["arn"] == arn
+out["early_enable"] = error_of(iot.update_topic_rule_destination, arn=arn, status="ENABLED")[0]
+iot.confirm_topic_rule_destination(confirmationToken=message["confirmationToken"])
+out["destination_confirmed"] = status_of(arn)
 iot.update_topic_rule_destination(arn=arn, status="DISABLED")
-out["destination_after_update"] = iot.get_topic_rule_destination(arn=arn)["topicRuleDestination"]["status"]
+out["destination_after_update"] = status_of(arn)
+iot.update_topic_rule_destination(arn=arn, status="IN_PROGRESS")
+again = confirmations.get(timeout=10)
+out["reconfirm_new_token"] = again["confirmationToken"] != message["confirmationToken"]
+urllib.request.urlopen(again["enableUrl"]).read()
+out["enabled_by_url"] = status_of(arn)
+out["bad_token"] = error_of(iot.confirm_topic_rule_destination, confirmationToken="nope")[0]
 out["destination_listed"] = any(d["arn"] == arn for d in
                                 iot.list_topic_rule_destinations()["destinationSummaries"])
 iot.delete_topic_rule_destination(arn=arn)
 out["destination_deleted"] = error_of(iot.get_topic_rule_destination, arn=arn)[0]
+tls = iot.create_topic_rule_destination(destinationConfiguration={
+    "httpUrlConfiguration": {"confirmationUrl": f"https://127.0.0.1:9/{prefix}"}})
+tls_arn = tls["topicRuleDestination"]["arn"]
+for _ in range(100):
+    got = iot.get_topic_rule_destination(arn=tls_arn)["topicRuleDestination"]
+    if got["status"] != "IN_PROGRESS":
+        break
+    time.sleep(0.05)
+out["https_destination"] = [got["status"], "http://" in got["statusReason"]]
+iot.delete_topic_rule_destination(arn=tls_arn)
+server.shutdown()
 print(json.dumps(out))

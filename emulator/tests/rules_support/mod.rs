@@ -222,3 +222,26 @@ impl iot_emulator::rules::FunctionInvoker for RecordingInvoker {
         })
     }
 }
+
+/// Takes the destination confirmation a [`listener`] received next and confirms it with
+/// `aws iot confirm-topic-rule-destination`, as the owner of the endpoint does.
+pub async fn confirm(requests: &mut tokio::sync::mpsc::UnboundedReceiver<Received>) {
+    let request = requests.recv().await.expect("a confirmation POST");
+    let message: Value = serde_json::from_slice(&request.body).expect("JSON confirmation");
+    assert_eq!(
+        message["messageType"], "DestinationConfirmation",
+        "{message}"
+    );
+    let token = message["confirmationToken"].as_str().expect("token");
+    let out = aws(&[
+        "confirm-topic-rule-destination",
+        "--confirmation-token",
+        token,
+    ])
+    .await;
+    assert!(
+        out.success,
+        "confirm-topic-rule-destination: {}",
+        out.stderr
+    );
+}

@@ -124,7 +124,9 @@ pub(super) fn topic_rule(p: &Value, cx: &Context<'_>) -> HandlerResult<Created> 
             "Properties validation failed for resource with message: {e}"
         ))
     })?;
-    crate::rules::create(cx.registry, &name, payload, Vec::new())?;
+    let made = crate::rules::create(cx.registry, &name, payload, Vec::new())?;
+    let api_url = cx.lambda.api_url().unwrap_or_default();
+    crate::rules::confirmation::send(cx.registry, made, &api_url);
     let arn = cx.registry.account().rule_arn(&name);
     Ok(created(name, &[("Arn", json!(arn))]))
 }

@@ -11,7 +11,9 @@ use crate::registry::thing_ops::CreateThingInput;
 use crate::registry::thing_type::ThingTypeProperties;
 
 /// Deserialises a property written in CloudFormation's PascalCase into the API's shape.
-fn api_shape<T: serde::de::DeserializeOwned>(value: Option<&Value>) -> HandlerResult<Option<T>> {
+pub(super) fn api_shape<T: serde::de::DeserializeOwned>(
+    value: Option<&Value>,
+) -> HandlerResult<Option<T>> {
     let Some(value) = value else {
         return Ok(None);
     };

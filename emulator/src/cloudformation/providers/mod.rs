@@ -7,6 +7,10 @@ mod functions;
 mod iot;
 mod iot_more;
 mod standins;
+mod tags;
+mod update;
+
+pub(crate) use update::{changed_keys, in_place, update};
 
 use std::collections::BTreeMap;
 
@@ -85,8 +89,17 @@ impl Context<'_> {
     }
 }
 
-/// Creates one resource of `kind` from resolved `properties`.
+/// Creates one resource of `kind` from resolved `properties`, with its `Tags`.
 pub(crate) fn create(kind: &str, properties: &Value, cx: &Context<'_>) -> HandlerResult<Created> {
+    let tags = tags::of(kind, properties)?;
+    let created = create_resource(kind, properties, cx)?;
+    if let Some(tags) = tags {
+        tags::store(kind, &created, tags, cx)?;
+    }
+    Ok(created)
+}
+
+fn create_resource(kind: &str, properties: &Value, cx: &Context<'_>) -> HandlerResult<Created> {
     match kind {
         "AWS::IoT::Policy" => iot::policy(properties, cx),
         "AWS::IoT::PolicyPrincipalAttachment" => iot::policy_attachment(properties, cx),

@@ -6,6 +6,7 @@ mod reply;
 use std::collections::BTreeMap;
 
 use super::form::QueryRequest;
+use super::xml::Node;
 use super::{QueryError, Reply};
 use crate::cloudformation::{CloudFormation, StackRequest};
 use crate::s3::S3;
@@ -55,7 +56,10 @@ pub(super) fn dispatch(front: &CfnFront, q: &QueryRequest) -> Result<Reply, Quer
             cf.delete_change_set(q.param("StackName"), q.param("ChangeSetName").unwrap_or(""))?;
             done("DeleteChangeSet", Vec::new())
         }
-        "ListChangeSets" => done("ListChangeSets", reply::change_sets(&cf.find(stack())?)),
+        "ListChangeSets" => {
+            let members = reply::change_sets(&cf.find(stack())?);
+            done("ListChangeSets", page("Summaries", members, q)?)
+        }
         "CreateStack" => done(
             "CreateStack",
             reply::stack_id(&cf.create_stack(&request(front, q)?)?),
@@ -75,11 +79,15 @@ pub(super) fn dispatch(front: &CfnFront, q: &QueryRequest) -> Result<Reply, Quer
             };
             done("DescribeStacks", reply::stacks(&stacks))
         }
-        "ListStacks" => done(
-            "ListStacks",
-            reply::stack_summaries(&cf.stacks(), &members(q, "StackStatusFilter")),
-        ),
-        "DescribeStackEvents" => done("DescribeStackEvents", reply::events(&cf.find(stack())?)),
+        "ListStacks" => {
+            let filter = members(q, "StackStatusFilter");
+            let summaries = reply::stack_summaries(&cf.stacks(), &filter);
+            done("ListStacks", page("StackSummaries", summaries, q)?)
+        }
+        "DescribeStackEvents" => {
+            let events = reply::events(&cf.find(stack())?);
+            done("DescribeStackEvents", page("StackEvents", events, q)?)
+        }
         "DescribeStackResources" => {
             let s = cf.find(stack())?;
             done(
@@ -94,10 +102,13 @@ pub(super) fn dispatch(front: &CfnFront, q: &QueryRequest) -> Result<Reply, Quer
                 reply::resource_detail(&s, q.param("LogicalResourceId").unwrap_or(""))?,
             )
         }
-        "ListStackResources" => done(
-            "ListStackResources",
-            reply::resource_summaries(&cf.find(stack())?),
-        ),
+        "ListStackResources" => {
+            let summaries = reply::resource_summaries(&cf.find(stack())?);
+            done(
+                "ListStackResources",
+                page("StackResourceSummaries", summaries, q)?,
+            )
+        }
         "GetTemplate" => done("GetTemplate", reply::template(&cf.find(stack())?)),
         "GetTemplateSummary" => {
             let body = match q.param("StackName") {
@@ -115,6 +126,46 @@ pub(super) fn dispatch(front: &CfnFront, q: &QueryRequest) -> Result<Reply, Quer
             action: action.into(),
         }),
     }
+}
+
+/// A choice: AWS documents no page size for these lists; the emulator pages them by 100.
+const PAGE: usize = 100;
+
+/// One page of a list reply's members under `name`, with `NextToken` when more remain.
+/// Tokens are opaque to callers: base64 of the offset.
+fn page(
+    name: &'static str,
+    members: Vec<Vec<Node>>,
+    q: &QueryRequest,
+) -> Result<Vec<Node>, QueryError> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let start = match q.param("NextToken") {
+        None | Some("") => 0,
+        Some(token) => b64
+            .decode(token)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|t| t.strip_prefix("offset:")?.parse().ok())
+            .ok_or_else(|| {
+                // A choice: AWS's wording for a bad token is not documented.
+                crate::cloudformation::CfnError::ValidationError(format!(
+                    "Invalid NextToken: {token}"
+                ))
+            })?,
+    };
+    let total = members.len();
+    let end = (start + PAGE).min(total);
+    let chosen: Vec<Vec<Node>> = members
+        .into_iter()
+        .skip(start)
+        .take(end.saturating_sub(start))
+        .collect();
+    let mut out = vec![Node::List(name, chosen)];
+    if end < total {
+        out.push(Node::Text("NextToken", b64.encode(format!("offset:{end}"))));
+    }
+    Ok(out)
 }
 
 /// The values of a `<Name>.member.N` list, in order.

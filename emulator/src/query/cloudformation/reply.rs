@@ -98,8 +98,9 @@ pub(super) fn change_set(stack: &Stack, cs: &ChangeSet) -> Vec<Node> {
     out
 }
 
-pub(super) fn change_sets(stack: &Stack) -> Vec<Node> {
-    let members = stack
+/// ListChangeSets' `Summaries` members.
+pub(super) fn change_sets(stack: &Stack) -> Vec<Vec<Node>> {
+    stack
         .change_sets
         .iter()
         .map(|cs| {
@@ -115,8 +116,7 @@ pub(super) fn change_sets(stack: &Stack) -> Vec<Node> {
             m.push(text("CreationTime", time(cs.creation_time_ms)));
             m
         })
-        .collect();
-    vec![Node::List("Summaries", members)]
+        .collect()
 }
 
 fn stack_member(s: &Stack) -> Vec<Node> {
@@ -167,8 +167,9 @@ pub(super) fn stacks(stacks: &[Stack]) -> Vec<Node> {
     )]
 }
 
-pub(super) fn stack_summaries(stacks: &[Stack], filter: &[String]) -> Vec<Node> {
-    let members = stacks
+/// ListStacks' `StackSummaries` members, newest first.
+pub(super) fn stack_summaries(stacks: &[Stack], filter: &[String]) -> Vec<Vec<Node>> {
+    stacks
         .iter()
         .rev()
         .filter(|s| filter.is_empty() || filter.contains(&s.status))
@@ -185,13 +186,12 @@ pub(super) fn stack_summaries(stacks: &[Stack], filter: &[String]) -> Vec<Node> 
             m.extend(opt("StackStatusReason", &s.status_reason));
             m
         })
-        .collect();
-    vec![Node::List("StackSummaries", members)]
+        .collect()
 }
 
-pub(super) fn events(s: &Stack) -> Vec<Node> {
-    let members = s
-        .events
+/// DescribeStackEvents' `StackEvents` members, newest first.
+pub(super) fn events(s: &Stack) -> Vec<Vec<Node>> {
+    s.events
         .iter()
         .rev()
         .map(|e| {
@@ -208,8 +208,7 @@ pub(super) fn events(s: &Stack) -> Vec<Node> {
             m.extend(opt("ResourceStatusReason", &e.status_reason));
             m
         })
-        .collect();
-    vec![Node::List("StackEvents", members)]
+        .collect()
 }
 
 fn resource_fields(s: &Stack, r: &StackResource, time_field: &'static str) -> Vec<Node> {
@@ -248,9 +247,9 @@ pub(super) fn resource_detail(s: &Stack, logical_id: &str) -> Result<Vec<Node>, 
     )])
 }
 
-pub(super) fn resource_summaries(s: &Stack) -> Vec<Node> {
-    let members = s
-        .resources
+/// ListStackResources' `StackResourceSummaries` members.
+pub(super) fn resource_summaries(s: &Stack) -> Vec<Vec<Node>> {
+    s.resources
         .iter()
         .map(|r| {
             vec![
@@ -261,8 +260,7 @@ pub(super) fn resource_summaries(s: &Stack) -> Vec<Node> {
                 text("ResourceStatus", r.status.clone()),
             ]
         })
-        .collect();
-    vec![Node::List("StackResourceSummaries", members)]
+        .collect()
 }
 
 pub(super) fn template(s: &Stack) -> Vec<Node> {
