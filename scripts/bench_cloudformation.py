@@ -70,19 +70,21 @@ def suite(aws, env, work, runs):
         stacks = stacks[:1]
     for label, template in stacks:
         deploy, delete = f"deploy: {label}", f"delete-stack + wait: {label}"
+        step = deploy
         try:
             for i in range(runs):
                 stack = f"bench-{i}-{template.split('.')[0]}"
-                rows.setdefault(deploy, []).append(timed(
-                    aws, env, work, "cloudformation", "deploy", "--template-file", template,
-                    "--stack-name", stack, "--capabilities", "CAPABILITY_IAM"))
-                rows.setdefault(delete, []).append(
-                    timed(aws, env, work, "cloudformation", "delete-stack", "--stack-name", stack)
-                    + timed(aws, env, work, "cloudformation", "wait", "stack-delete-complete",
-                            "--stack-name", stack))
+                step = deploy
+                took = timed(aws, env, work, "cloudformation", "deploy", "--template-file",
+                             template, "--stack-name", stack, "--capabilities", "CAPABILITY_IAM")
+                rows.setdefault(deploy, []).append(took)
+                step = delete
+                took = (timed(aws, env, work, "cloudformation", "delete-stack", "--stack-name", stack)
+                        + timed(aws, env, work, "cloudformation", "wait", "stack-delete-complete",
+                                "--stack-name", stack))
+                rows.setdefault(delete, []).append(took)
         except Failed as e:
-            rows[deploy if deploy not in rows or len(rows[deploy]) < runs else delete] = \
-                f"failed: {e}"
+            rows[step] = f"failed: {e}"
     return rows
 
 

@@ -4,16 +4,15 @@
 //! publisher through which the jobs engine's `notify`, `notify-next` and events reach
 //! subscribers.
 
-use std::sync::{Arc, Weak};
-
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
 use super::codec::{Properties, QoS};
 use super::reserved::Disposition;
 use super::router::Message;
+use super::service_publisher::ServicePublisher;
 use super::session::Session;
-use super::{Broker, Shared};
+use super::Broker;
 use crate::jobs::notify::{execution, execution_state, seconds, summary};
 use crate::jobs::{request, DeviceCode, DeviceError, Jobs};
 use crate::registry::job::Execution;
@@ -186,41 +185,11 @@ impl Session {
     }
 }
 
-/// The jobs engine's way to publish; it holds the broker weakly, as the data plane does.
-#[derive(Debug)]
-struct BrokerPublisher {
-    shared: Weak<Shared>,
-}
-
-impl crate::jobs::Publisher for BrokerPublisher {
-    fn publish(&self, topic: String, payload: Vec<u8>) {
-        let Some(shared) = self.shared.upgrade() else {
-            return;
-        };
-        let message = Message {
-            topic,
-            payload: Bytes::from(payload),
-            qos: QoS::AtLeastOnce,
-            retain: false,
-            properties: Properties::default(),
-        };
-        if let Err(e) = shared.router.publish("", message) {
-            tracing::warn!(cause = %e.message, "jobs notification not published");
-        }
-    }
-}
-
 impl Broker {
     /// Makes this broker publish the jobs engine's notifications and events.
     pub fn install_jobs_publisher(&self) {
-        let publisher = BrokerPublisher {
-            shared: Arc::downgrade(&self.shared),
-        };
-        self.shared
-            .emulator
-            .jobs
-            .publisher()
-            .install(Arc::new(publisher));
+        let publisher = ServicePublisher::new(self, "jobs");
+        self.shared.emulator.jobs.publisher().install(publisher);
     }
 }
 

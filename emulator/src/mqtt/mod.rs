@@ -37,6 +37,7 @@ pub mod persist;
 pub mod registry_events;
 pub mod reserved;
 pub mod router;
+mod service_publisher;
 pub mod session;
 pub mod shadow_topics;
 pub mod topic;

@@ -360,32 +360,17 @@ impl Router {
     /// Sends a reserved-topic reply to one connection only, if it is still connected and
     /// subscribed (unshared) to a filter matching the reply topic; `false` otherwise.
     pub fn reply_to(&self, client_id: &str, conn_id: u64, message: Message) -> bool {
-        let state = self.lock();
-        let Some(client) = state.clients.get(client_id) else {
-            return false;
-        };
-        let Some(handle) = client.handle.as_ref().filter(|h| h.conn_id == conn_id) else {
-            return false;
-        };
-        let qos = client
-            .session
-            .subscriptions
-            .values()
-            .filter(|(f, _)| f.share.is_none() && topic::matches(&f.pattern, &message.topic))
-            .map(|(_, o)| o.qos)
-            .reduce(max_qos);
-        let Some(qos) = qos else {
-            return false;
-        };
-        let qos = min_qos(message.qos, qos);
-        let delivery = Delivery::new(Arc::new(message), qos, None, self.now_ms());
-        handle.deliveries.try_send(delivery).is_ok()
+        self.reply(client_id, conn_id, message, false)
     }
 
     /// Sends a jobs reply to one connection only, subscribed or not (AWS delivers jobs
     /// `/accepted` and `/rejected` to the requester alone; shadow-jobs-rules §0.4), at
     /// the QoS of a matching subscription or else the message's; `false` if gone.
     pub fn reply_direct(&self, client_id: &str, conn_id: u64, message: Message) -> bool {
+        self.reply(client_id, conn_id, message, true)
+    }
+
+    fn reply(&self, client_id: &str, conn_id: u64, message: Message, unsubscribed: bool) -> bool {
         let state = self.lock();
         let Some(client) = state.clients.get(client_id) else {
             return false;
@@ -400,7 +385,12 @@ impl Router {
             .filter(|(f, _)| f.share.is_none() && topic::matches(&f.pattern, &message.topic))
             .map(|(_, o)| o.qos)
             .reduce(max_qos);
-        let qos = min_qos(message.qos, subscribed.unwrap_or(message.qos));
+        let qos = match (subscribed, unsubscribed) {
+            (Some(qos), _) => qos,
+            (None, true) => message.qos,
+            (None, false) => return false,
+        };
+        let qos = min_qos(message.qos, qos);
         let delivery = Delivery::new(Arc::new(message), qos, None, self.now_ms());
         handle.deliveries.try_send(delivery).is_ok()
     }

@@ -60,14 +60,14 @@ expect(ex.ResourceNotFoundException, iot.describe_ca_certificate, certificateId=
 
 # An operation the emulator does not implement is a clean, non-retried client error.
 try:
-    iot.list_jobs()
-    raise AssertionError("list_jobs unexpectedly succeeded")
+    iot.list_billing_groups()
+    raise AssertionError("list_billing_groups unexpectedly succeeded")
 except iot.exceptions.ClientError as e:
     status = e.response["ResponseMetadata"]["HTTPStatusCode"]
     assert status == 501, status
     assert e.response["ResponseMetadata"].get("RetryAttempts", 0) == 0
     checks += 1
-    print(f"ok list_jobs -> {status} {e.response['Error']['Code']}")
+    print(f"ok list_billing_groups -> {status} {e.response['Error']['Code']}")
 
 # STS answers who the caller is; services and operations the emulator lacks fail in their
 # own protocol with NotImplemented, not with a parse error, and are not retried.
