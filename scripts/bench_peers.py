@@ -444,6 +444,7 @@ def main():
 
     data_dir = tempfile.mkdtemp(prefix="bench-ours-")
     durable = Ours(args.binary, data_dir)
+    row("", [durable.name + " (durable)", ministack.name, moto.name])
     for concurrency in (1, 16):
         cells = []
         for s in [durable, ministack, moto]:

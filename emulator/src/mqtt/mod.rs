@@ -3,7 +3,9 @@
 //!
 //! - [`session`]: one connection from TLS handshake to close; [`crate::identity`] decides
 //!   on the client certificate, [`limits`] holds AWS's limits and builds the CONNACK.
-//! - [`dispatch`]: the packet loop; [`connection`] frames packets with [`codec`].
+//! - [`dispatch`]: the packet loop; [`connection`] frames packets with [`codec`];
+//!   `inbound` acknowledges a PUBLISH once it is routed and stored (group commit);
+//!   `outbound` sends PUBLISH through the QoS 1 window.
 //! - [`authorize`]: policy checks at CONNECT, PUBLISH, SUBSCRIBE and every delivery.
 //! - [`router`]: sessions, subscriptions, fan-out, each session's QoS 1 queue (publishers
 //!   held while it is full), retained messages and persistent sessions (kept in the
@@ -12,10 +14,11 @@
 //! - [`inflight`]: the outbound QoS 1 window; [`events`]: lifecycle events.
 //! - [`data_plane`]: iot-data Publish and DeleteConnection, for the control plane.
 //! - [`reserved`]: the `$aws/...` topics the broker answers itself; [`fleet`]: the fleet
-//!   provisioning handlers behind them; [`jobs_topics`]: the jobs topics and the jobs
-//!   engine's publisher; [`shadow_topics`]: the device shadow requests handed to
-//!   [`crate::shadows`], whose replies the broker publishes; [`registry_events`]:
-//!   reactions to registry changes.
+//!   provisioning handlers behind them; [`jobs_topics`]: the jobs requests handed to
+//!   [`crate::jobs`]; [`shadow_topics`]: the device shadow requests handed to
+//!   [`crate::shadows`]; `service_publisher`: the one publisher through which both
+//!   engines' replies and notifications go out; [`registry_events`]: reactions to
+//!   registry changes.
 
 pub mod authorize;
 pub mod codec;
