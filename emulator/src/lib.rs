@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! Dependencies point down this list only:
+//! - [`cli`]: the command line and its subcommands, above everything it runs.
 //! - [`server`], [`bootstrap`], [`config`], [`tls`], [`exports`], [`trust`], [`sinks`]: wiring,
 //!   start-up, flags, listener TLS, `iot-emulator env`, `iot-emulator trust`, the rules
 //!   engine's Lambda and Logs sinks.
@@ -28,6 +29,7 @@
 pub mod api;
 pub mod basis;
 pub mod bootstrap;
+pub mod cli;
 pub mod cloudformation;
 pub mod config;
 pub mod credentials;

@@ -1,7 +1,7 @@
 //! The `iot-emulator` binary: parse flags, start logging, serve until SIGINT or SIGTERM.
 
 use clap::Parser;
-use iot_emulator::config::{Cli, Command};
+use iot_emulator::cli::{Cli, Command};
 use iot_emulator::{exports, fuzz, trust};
 
 #[tokio::main]
