@@ -39,6 +39,15 @@ async fn awscrt_mqtt311_over_websockets_subscribes_publishes_and_receives() {
         r.ready.mqtt_ws_url,
         format!("wss://127.0.0.1:{}/mqtt", r.ready.mqtt_ws_port)
     );
+    let rule = json!({
+        "sql": "SELECT principal() AS p, clientid() AS c FROM 'ws/+/data'",
+        "actions": [{"republish": {"roleArn": "arn:aws:iam::123456789012:role/republish",
+                                   "topic": "ws-principal/${topic(2)}", "qos": 1}}]
+    })
+    .to_string();
+    let args = ["create-topic-rule", "--rule-name", "ws_principal"];
+    emu.aws_ok(&[&args[..], &["--topic-rule-payload", &rule]].concat())
+        .await;
     let got = sdk(r, "mqtt3", "ws-crt3").await;
     assert_eq!(got["connected"], true, "{got}");
     assert_eq!(got["granted"], 1, "{got}");
@@ -50,6 +59,11 @@ async fn awscrt_mqtt311_over_websockets_subscribes_publishes_and_receives() {
     assert_eq!(
         got["event_principals"],
         json!([r.ready.account_id]),
+        "{got}"
+    );
+    assert_eq!(
+        got["rule"],
+        json!([{"p": r.ready.account_id, "c": "ws-crt3"}]),
         "{got}"
     );
     emu.shutdown().await;

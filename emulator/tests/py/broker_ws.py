@@ -29,6 +29,11 @@ def run_mqtt3(host, port, ca, region, client_id):
     except Exception as e:
         return {"connected": False, "error": type(e).__name__ + ": " + str(e)}
     received, events, got, got_event = [], [], threading.Event(), threading.Event()
+    ruled, got_rule = [], threading.Event()
+
+    def on_rule(topic, payload, **_kw):
+        ruled.append(json.loads(payload))
+        got_rule.set()
 
     def on_message(topic, payload, **_kw):
         received.append({"topic": topic, "payload": payload.decode()})
@@ -41,6 +46,10 @@ def run_mqtt3(host, port, ca, region, client_id):
     event_topic = f"$aws/events/subscriptions/subscribed/{client_id}"
     future, _ = conn.subscribe(event_topic, mqtt.QoS.AT_LEAST_ONCE, callback=on_event)
     future.result(TIMEOUT)
+    # A topic rule republishes principal() and clientid() of ws/+/data here.
+    future, _ = conn.subscribe(f"ws-principal/{client_id}", mqtt.QoS.AT_LEAST_ONCE,
+                               callback=on_rule)
+    future.result(TIMEOUT)
     topic = f"ws/{client_id}/data"
     future, _ = conn.subscribe(topic, mqtt.QoS.AT_LEAST_ONCE, callback=on_message)
     granted = int(future.result(TIMEOUT)["qos"])
@@ -48,10 +57,11 @@ def run_mqtt3(host, port, ca, region, client_id):
     future.result(TIMEOUT)
     got.wait(TIMEOUT)
     got_event.wait(TIMEOUT)
+    got_rule.wait(TIMEOUT)
     conn.disconnect().result(TIMEOUT)
     principals = sorted({e.get("principalIdentifier") for e in events})
     return {"connected": True, "granted": granted, "received": received,
-            "event_principals": principals}
+            "event_principals": principals, "rule": ruled}
 
 
 def run_mqtt5(host, port, ca, region, client_id):

@@ -23,9 +23,10 @@ use tokio_tungstenite::WebSocketStream;
 mod pipe;
 
 use super::auth::Principal;
-use super::presigned::{self, Refusal};
+use super::presigned::{self, Presigned, Refusal};
 use super::{session, Broker, Brokers};
 use crate::regions::{region_of_host, Regions};
+use crate::state::Emulator;
 use crate::tls::RegionTls;
 
 /// The one path AWS IoT serves WebSockets on.
@@ -168,29 +169,8 @@ impl WebSockets {
         let accept_key = websocket_key(headers)?;
         let subprotocol = wants_mqtt(headers)?;
         let presigned = presigned::parse(request.uri().query().unwrap_or_default())?;
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or_default();
-        let host = host.rsplit_once(':').map_or(host, |(name, _)| name);
-        let wrong_region = || {
-            forbidden(format!(
-                "Credential should be scoped to a valid region, not '{}'.",
-                presigned.region
-            ))
-        };
-        if region_of_host(host).is_some_and(|r| r != presigned.region) {
-            return Err(wrong_region());
-        }
-        let emulator = self
-            .regions
-            .get(&presigned.region)
-            .map_err(|_| wrong_region())?;
+        let (emulator, broker) = self.region(&presigned, headers)?;
         presigned.check_time(emulator.registry.clock().now_ms())?;
-        let broker = self
-            .brokers
-            .get(&presigned.region)
-            .ok_or_else(wrong_region)?;
         Ok(Admitted {
             broker,
             principal: Principal::iam(signer(&emulator)),
@@ -198,12 +178,38 @@ impl WebSockets {
             subprotocol,
         })
     }
+
+    /// The credential scope's region (opened if need be) and its broker; an AWS-shaped
+    /// `Host` must name the same region.
+    fn region(
+        &self,
+        presigned: &Presigned,
+        headers: &HeaderMap,
+    ) -> Result<(Emulator, Broker), Forbidden> {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        let host = host.rsplit_once(':').map_or(host, |(name, _)| name);
+        let region = presigned.region.as_str();
+        let wrong_region = || {
+            forbidden(format!(
+                "Credential should be scoped to a valid region, not '{region}'."
+            ))
+        };
+        if region_of_host(host).is_some_and(|r| r != region) {
+            return Err(wrong_region());
+        }
+        let emulator = self.regions.get(region).map_err(|_| wrong_region())?;
+        let broker = self.brokers.get(region).ok_or_else(wrong_region)?;
+        Ok((emulator, broker))
+    }
 }
 
 /// The IAM user id behind a signature, as AWS's `principal()` gives it. Any access key is
 /// accepted and the emulator's callers are all the account's root (see
 /// [`crate::sts::Sts::caller_identity`]), whose user id is the account id.
-fn signer(emulator: &crate::state::Emulator) -> String {
+fn signer(emulator: &Emulator) -> String {
     let account = emulator.registry.account();
     crate::sts::Sts::new(&account.account_id, &account.region)
         .caller_identity()
