@@ -88,7 +88,7 @@ type Tls = tokio_rustls::client::TlsStream<tokio::net::TcpStream>;
 /// Sends a WebSocket upgrade for `/mqtt<query>` over TLS (trusting the emulator's root
 /// CA); the status, everything read up to the end of the answer's head (and its body,
 /// when it has a length), and the stream.
-async fn open(running: &Running, query: &str) -> (u16, String, Tls) {
+async fn open(running: &Running, host: &str, query: &str) -> (u16, String, Tls) {
     let ca = std::fs::read(&running.ready.root_ca_path).expect("root CA");
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(&ca) {
@@ -106,7 +106,7 @@ async fn open(running: &Running, query: &str) -> (u16, String, Tls) {
     let name = ServerName::try_from("localhost").expect("name");
     let mut tls = connector.connect(name, tcp).await.expect("TLS handshake");
     let request = format!(
-        "GET /mqtt{query} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n\
+        "GET /mqtt{query} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n\
          Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
          Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n"
     );
@@ -124,7 +124,7 @@ async fn open(running: &Running, query: &str) -> (u16, String, Tls) {
 }
 
 async fn upgrade(running: &Running, query: &str) -> (u16, String) {
-    let (status, text, _) = open(running, query).await;
+    let (status, text, _) = open(running, "localhost", query).await;
     (status, text)
 }
 
@@ -179,6 +179,14 @@ async fn unsigned_stale_or_misscoped_upgrades_get_403_before_the_upgrade() {
         text.contains("correct service: 'iotdevicegateway'"),
         "{text}"
     );
+    // An AWS-shaped Host must name the scope's region.
+    let query = presigned("iotdevicegateway", "20260101T000000Z");
+    let (status, text, _) = open(r, "a1-ats.iot.eu-west-1.amazonaws.com:443", &query).await;
+    assert_eq!(status, 403, "{text}");
+    assert!(
+        text.contains("scoped to a valid region, not 'us-east-1'"),
+        "{text}"
+    );
     // Within five minutes of the clock, any key and signature: upgraded, subprotocol mqtt.
     let (status, text) = upgrade(r, &presigned("iotdevicegateway", "20251231T235600Z")).await;
     assert_eq!(status, 101, "{text}");
@@ -193,8 +201,8 @@ async fn unsigned_stale_or_misscoped_upgrades_get_403_before_the_upgrade() {
 
 /// An upgraded WebSocket, signed at the seeded clock's time.
 async fn ws_client(running: &Running) -> WebSocketStream<Tls> {
-    let (status, text, tls) =
-        open(running, &presigned("iotdevicegateway", "20260101T000000Z")).await;
+    let query = presigned("iotdevicegateway", "20260101T000000Z");
+    let (status, text, tls) = open(running, "localhost", &query).await;
     assert_eq!(status, 101, "{text}");
     WebSocketStream::from_raw_socket(tls, Role::Client, None).await
 }
