@@ -1,5 +1,6 @@
 # Builds the emulator from crates.io sources only, then runs it on the three AWS-shaped
-# ports with its state in /data (a volume). See docker-compose.yml.
+# ports and MQTT over WebSockets (8884), with its state in /data (a volume). See
+# docker-compose.yml.
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
@@ -16,9 +17,10 @@ COPY --from=build /src/target/release/iot-emulator /usr/local/bin/iot-emulator
 ENV IOT_EMULATOR_API_ADDR=0.0.0.0:4566 \
     IOT_EMULATOR_MQTT_ADDR=0.0.0.0:8883 \
     IOT_EMULATOR_CREDENTIALS_ADDR=0.0.0.0:8443 \
+    IOT_EMULATOR_WS_ADDR=0.0.0.0:8884 \
     IOT_EMULATOR_DATA_DIR=/data
 VOLUME /data
-EXPOSE 4566 8883 8443
+EXPOSE 4566 8883 8443 8884
 HEALTHCHECK --interval=5s --timeout=3s --retries=10 \
   CMD curl -fsS http://127.0.0.1:4566/_emulator/health || exit 1
 ENTRYPOINT ["iot-emulator"]

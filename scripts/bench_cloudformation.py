@@ -14,7 +14,7 @@ import time
 def start(binary, venv, work):
     ready = os.path.join(work, "ready.json")
     args = [binary, "--in-memory", "--api-addr", "127.0.0.1:0", "--mqtt-addr", "127.0.0.1:0",
-            "--credentials-addr", "127.0.0.1:0", "--ready-file", ready,
+            "--credentials-addr", "127.0.0.1:0", "--ws-addr", "127.0.0.1:0", "--ready-file", ready,
             "--lambda-runtime", f"python3.12={venv}/bin/python"]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(600):

@@ -95,7 +95,7 @@ class Ours:
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(
             [self.binary, "--api-addr", f"{LOOPBACK}:0", "--mqtt-addr", f"{LOOPBACK}:0",
-             "--credentials-addr", f"{LOOPBACK}:0", *store],
+             "--credentials-addr", f"{LOOPBACK}:0", "--ws-addr", f"{LOOPBACK}:0", *store],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
         elapsed = time.perf_counter() - t0

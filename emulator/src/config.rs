@@ -23,6 +23,11 @@ pub struct Config {
     )]
     pub mqtt_extra_addrs: Vec<SocketAddr>,
 
+    /// MQTT over WebSockets (`wss://<host>:<port>/mqtt`, SigV4-presigned), over TLS with
+    /// the broker's server certificate. Port 0 picks one.
+    #[arg(long, env = "IOT_EMULATOR_WS_ADDR", default_value = "127.0.0.1:8884")]
+    pub ws_addr: SocketAddr,
+
     /// Credentials-provider HTTPS listener. Port 0 picks one.
     #[arg(
         long,
@@ -123,6 +128,7 @@ impl Config {
             api_addr: any,
             mqtt_addr: any,
             mqtt_extra_addrs: Vec::new(),
+            ws_addr: any,
             credentials_addr: any,
             data_dir: None,
             in_memory: true,

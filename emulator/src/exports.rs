@@ -38,6 +38,8 @@ pub fn render(ready: &ReadyInfo) -> String {
         ("IOT_EMULATOR_ROOT_CA", ready.root_ca_path.as_str()),
         ("IOT_EMULATOR_MQTT_HOST", ready.mqtt_host.as_str()),
         ("IOT_EMULATOR_MQTT_PORT", &ready.mqtt_port.to_string()),
+        ("IOT_EMULATOR_MQTT_WS_URL", ready.mqtt_ws_url.as_str()),
+        ("IOT_EMULATOR_MQTT_WS_PORT", &ready.mqtt_ws_port.to_string()),
         (
             "IOT_EMULATOR_CREDENTIALS_URL",
             ready.credentials_url.as_str(),
@@ -90,6 +92,27 @@ mod tests {
             text.contains("export IOT_EMULATOR_REGIONS='ap-northeast-1 us-east-1'\n"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_websocket_endpoint_is_exported() {
+        let ready: ReadyInfo = serde_json::from_value(serde_json::json!({
+            "api_url": "http://127.0.0.1:1", "mqtt_host": "127.0.0.1", "mqtt_port": 2,
+            "credentials_url": "https://127.0.0.1:3", "root_ca_path": "/ca.pem",
+            "mqtt_ws_url": "wss://127.0.0.1:4/mqtt", "mqtt_ws_port": 4,
+            "region": "us-east-1", "account_id": "123456789012",
+            "data_ats_endpoint": "a-ats.iot.us-east-1.amazonaws.com",
+            "credentials_endpoint": "c.credentials.iot.us-east-1.amazonaws.com",
+            "data_dir": null
+        }))
+        .unwrap();
+        let text = render(&ready);
+        for line in [
+            "export IOT_EMULATOR_MQTT_WS_URL='wss://127.0.0.1:4/mqtt'\n",
+            "export IOT_EMULATOR_MQTT_WS_PORT='4'\n",
+        ] {
+            assert!(text.contains(line), "{text}");
+        }
     }
 
     #[test]

@@ -16,10 +16,31 @@ use crate::state::Emulator;
 /// The authenticated identity behind a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    /// The certificate id (hex SHA-256 of the leaf DER).
+    /// The certificate id (hex SHA-256 of the leaf DER); empty for an IAM principal.
     pub certificate_id: String,
     /// The certificate's policy variables (`iot:Certificate.*`), read once at connect.
     pub certificate: Arc<CertificateVars>,
+    /// For a SigV4-signed connection (MQTT over WebSockets): the signer's IAM user or
+    /// role id. `None` for a certificate.
+    pub iam_user_id: Option<String>,
+}
+
+impl Principal {
+    /// The principal of a SigV4-signed connection, the IAM identity `user_id`.
+    pub fn iam(user_id: String) -> Self {
+        Principal {
+            certificate_id: String::new(),
+            certificate: Arc::default(),
+            iam_user_id: Some(user_id),
+        }
+    }
+
+    /// What AWS reports as the connection's principal (lifecycle events'
+    /// `principalIdentifier`, the rules' `principal()`): the certificate id, or the IAM
+    /// user or role id.
+    pub fn identifier(&self) -> &str {
+        self.iam_user_id.as_deref().unwrap_or(&self.certificate_id)
+    }
 }
 
 /// Why a certificate may not connect. AWS closes such connections without a CONNACK.
@@ -55,6 +76,7 @@ pub fn decide(emulator: &Emulator, chain: &[CertificateDer<'_>]) -> Decision {
             Ok(()) => Decision::Allow(Principal {
                 certificate_id: id,
                 certificate: Arc::new(CertificateVars::from_der(leaf)),
+                iam_user_id: None,
             }),
             Err(refusal) => {
                 if refusal == Refusal::NotActive(CertStatus::PendingActivation) {

@@ -20,6 +20,8 @@ use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 pub enum Kind {
     /// Accepted by an MQTT listener (`--mqtt-addr` and each `--mqtt-extra-addr`).
     Mqtt,
+    /// Accepted by the MQTT-over-WebSockets listener (`--ws-addr`).
+    MqttWebSocket,
     /// Accepted by the control plane (and iot-data).
     Api,
     /// Accepted by the credentials provider.
@@ -28,7 +30,7 @@ pub enum Kind {
     Hook,
 }
 
-const KINDS: usize = 4;
+const KINDS: usize = 5;
 
 /// Sockets seen per [`Kind`], and how many of them the kernel reports `TCP_NODELAY` on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -46,6 +48,7 @@ fn index(kind: Kind) -> usize {
         Kind::Api => 1,
         Kind::Credentials => 2,
         Kind::Hook => 3,
+        Kind::MqttWebSocket => 4,
     }
 }
 

@@ -26,6 +26,12 @@ pub struct ReadyInfo {
     #[serde(default)]
     pub mqtt_addrs: Vec<String>,
     pub credentials_url: String,
+    /// MQTT over WebSockets: `wss://<host>:<port>/mqtt` (sign it for `iotdevicegateway`),
+    /// and its port.
+    #[serde(default)]
+    pub mqtt_ws_url: String,
+    #[serde(default)]
+    pub mqtt_ws_port: u16,
     pub root_ca_path: String,
     pub region: String,
     pub account_id: String,
@@ -136,9 +142,15 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let mut mqtt_addrs = vec![mqtt_addr.to_string()];
     mqtt_addrs.extend(mqtt_extra.iter().map(|(_, a)| a.to_string()));
     let (creds, creds_addr) = bind(config.credentials_addr).await?;
+    let (ws, ws_addr) = bind(config.ws_addr).await?;
     let (shutdown, watch_rx) = watch::channel(false);
     let tls = RegionTls::new(regions.clone(), &[crate::tls::ALPN_MQTT])?;
     let https = RegionTls::new(regions.clone(), &[crate::tls::ALPN_HTTP1])?;
+    let wss = RegionTls::with_client_auth(
+        regions.clone(),
+        &[crate::tls::ALPN_HTTP1],
+        crate::tls::ClientAuth::None,
+    )?;
     let brokers = crate::mqtt::Brokers::default();
     let engines = RulesEngines::default();
     let region_tasks = Arc::new(Mutex::new(Vec::new()));
@@ -168,6 +180,15 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             watch_rx.clone(),
         )),
         tokio::spawn(crate::credentials::serve(creds, https, watch_rx.clone())),
+        tokio::spawn(crate::mqtt::websocket::serve(
+            ws,
+            crate::mqtt::websocket::WebSockets {
+                brokers: brokers.clone(),
+                regions: regions.clone(),
+                tls: wss,
+            },
+            watch_rx.clone(),
+        )),
     ];
     for (listener, _) in mqtt_extra {
         let serve = crate::mqtt::serve(listener, brokers.clone(), tls.clone(), watch_rx.clone());
@@ -179,6 +200,12 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         mqtt_port: mqtt_addr.port(),
         mqtt_addrs,
         credentials_url: format!("https://{}", advertised(creds_addr)),
+        mqtt_ws_url: format!(
+            "wss://{}{}",
+            advertised(ws_addr),
+            crate::mqtt::websocket::PATH
+        ),
+        mqtt_ws_port: ws_addr.port(),
         root_ca_path: emulator.root_ca_path.display().to_string(),
         region: config.region.clone(),
         account_id: config.account_id.clone(),

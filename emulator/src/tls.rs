@@ -170,13 +170,24 @@ fn client_key(cert: &[u8]) -> Result<SubjectKey, rustls::Error> {
     ))
 }
 
+/// Whether a listener asks for a client certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// Mutual TLS: a client certificate is required ([`AnyClientCertificate`]).
+    Certificate,
+    /// Server authentication only (MQTT over WebSockets, which SigV4 authenticates).
+    None,
+}
+
 /// A rustls server configuration on the ring provider, presenting the emulator's
-/// server certificate and requiring a client certificate ([`AnyClientCertificate`]).
-/// `alpn` lists the protocols accepted when the client offers ALPN (not offering ALPN is
-/// fine too): `x-amzn-mqtt-ca` for the broker, `http/1.1` for the credentials provider.
+/// server certificate and, for [`ClientAuth::Certificate`], requiring a client
+/// certificate. `alpn` lists the protocols accepted when the client offers ALPN (not
+/// offering ALPN is fine too): `x-amzn-mqtt-ca` for the broker, `http/1.1` for the
+/// credentials provider and WebSockets.
 pub fn server_config(
     emulator: &Emulator,
     alpn: &[&[u8]],
+    client_auth: ClientAuth,
 ) -> Result<Arc<rustls::ServerConfig>, StartError> {
     let tls = |e: &dyn std::fmt::Display| StartError::Tls(e.to_string());
     let identity = emulator
@@ -191,13 +202,16 @@ pub fn server_config(
     chain.push(CertificateDer::from(emulator.pki.ca.cert_der.clone()));
     let key = PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes()).map_err(|e| tls(&e))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = Arc::new(AnyClientCertificate::new(&provider));
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| tls(&e))?
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(chain, key)
         .map_err(|e| tls(&e))?;
+    let builder = match client_auth {
+        ClientAuth::Certificate => {
+            builder.with_client_cert_verifier(Arc::new(AnyClientCertificate::new(&provider)))
+        }
+        ClientAuth::None => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_single_cert(chain, key).map_err(|e| tls(&e))?;
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(Arc::new(config))
 }
@@ -210,16 +224,27 @@ pub fn server_config(
 pub struct RegionTls {
     regions: Regions,
     alpn: &'static [&'static [u8]],
+    client_auth: ClientAuth,
     configs: Arc<Mutex<HashMap<String, Arc<rustls::ServerConfig>>>>,
 }
 
 impl RegionTls {
-    /// The configurations of `regions`, offering `alpn`; the default region's is built
-    /// now, so that a broken setup fails at start-up.
+    /// The mutual-TLS configurations of `regions`, offering `alpn`; the default region's
+    /// is built now, so that a broken setup fails at start-up.
     pub fn new(regions: Regions, alpn: &'static [&'static [u8]]) -> Result<Self, StartError> {
+        Self::with_client_auth(regions, alpn, ClientAuth::Certificate)
+    }
+
+    /// [`RegionTls::new`], asking for a client certificate or not.
+    pub fn with_client_auth(
+        regions: Regions,
+        alpn: &'static [&'static [u8]],
+        client_auth: ClientAuth,
+    ) -> Result<Self, StartError> {
         let tls = RegionTls {
             regions,
             alpn,
+            client_auth,
             configs: Default::default(),
         };
         let default = tls.regions.default_region().to_string();
@@ -236,7 +261,7 @@ impl RegionTls {
         if let Some(config) = configs.get(region) {
             return Ok(config.clone());
         }
-        let config = server_config(emulator, self.alpn)?;
+        let config = server_config(emulator, self.alpn, self.client_auth)?;
         configs.insert(region.to_string(), config.clone());
         Ok(config)
     }

@@ -22,6 +22,17 @@ pub enum ReadError {
 /// Bytes gathered past which they are written at once rather than at the next flush.
 const FLUSH_AT: usize = 64 * 1024;
 
+/// A client byte stream: mutual TLS, or the MQTT bytes of a WebSocket.
+pub trait Transport: AsyncRead + AsyncWrite + Unpin {
+    /// Whether the client closed the connection on purpose beneath MQTT (a WebSocket
+    /// Close frame), which AWS counts as a client-initiated disconnect.
+    fn closed_by_client(&self) -> bool {
+        false
+    }
+}
+
+impl Transport for tokio_rustls::server::TlsStream<tokio::net::TcpStream> {}
+
 /// A client stream with its read and write buffers and the negotiated protocol level.
 pub struct Connection<S> {
     stream: S,
@@ -39,6 +50,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             outbuf: BytesMut::with_capacity(4096),
             version: 0,
         }
+    }
+
+    /// The stream underneath.
+    pub fn stream(&self) -> &S {
+        &self.stream
     }
 
     /// Reads the next packet. Cancel-safe: bytes already read stay in the buffer.

@@ -120,7 +120,7 @@ impl Session {
             "timestamp": self.broker.now_ms(),
             "eventType": "connected",
             "sessionIdentifier": self.session_identifier,
-            "principalIdentifier": self.principal.certificate_id,
+            "principalIdentifier": self.principal.identifier(),
             "ipAddress": self.peer_ip,
             "versionNumber": self.version_number,
         });
@@ -142,7 +142,7 @@ impl Session {
             "timestamp": now,
             "eventType": "disconnected",
             "sessionIdentifier": self.session_identifier,
-            "principalIdentifier": self.principal.certificate_id,
+            "principalIdentifier": self.principal.identifier(),
             "clientInitiatedDisconnect": client_initiated,
             "disconnectReason": reason,
             "versionNumber": self.version_number,
@@ -161,7 +161,7 @@ impl Session {
             "timestamp": self.broker.now_ms(),
             "eventType": event_type,
             "sessionIdentifier": self.session_identifier,
-            "principalIdentifier": self.principal.certificate_id,
+            "principalIdentifier": self.principal.identifier(),
             "topics": topics,
         });
         let topic = format!("$aws/events/subscriptions/{event_type}/{}", self.client_id);

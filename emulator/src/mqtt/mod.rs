@@ -1,8 +1,10 @@
-//! The MQTT broker front end: MQTT 3.1.1 and 5 on one mutual-TLS port, as AWS IoT Core
-//! behaves, IoT policies enforced.
+//! The MQTT broker front end: MQTT 3.1.1 and 5 on a mutual-TLS port and, for SigV4
+//! signers, over WebSockets, as AWS IoT Core behaves, IoT policies enforced.
 //!
 //! - [`session`]: one connection from TLS handshake to close; [`crate::identity`] decides
 //!   on the client certificate, [`limits`] holds AWS's limits and builds the CONNACK.
+//! - [`websocket`]: `wss://…/mqtt`, the upgrade checked by [`presigned`], the MQTT bytes
+//!   handed to the same session code.
 //! - [`dispatch`]: the packet loop; [`connection`] frames packets with [`codec`];
 //!   `inbound` acknowledges a PUBLISH once it is routed and stored (group commit);
 //!   `outbound` sends PUBLISH through the QoS 1 window.
@@ -37,6 +39,7 @@ pub mod limits;
 pub mod message;
 mod outbound;
 pub mod persist;
+pub mod presigned;
 pub mod registry_events;
 pub mod reserved;
 pub mod router;
@@ -44,6 +47,7 @@ mod service_publisher;
 pub mod session;
 pub mod shadow_topics;
 pub mod topic;
+pub mod websocket;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

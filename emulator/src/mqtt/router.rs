@@ -78,7 +78,9 @@ pub enum Control {
 #[derive(Debug, Clone)]
 pub struct ClientHandle {
     pub conn_id: u64,
-    pub certificate_id: String,
+    /// The connection's principal: a certificate id, or an IAM user id (never a
+    /// certificate id's 64 hex digits), as the rules' `principal()` gives it.
+    pub principal_id: String,
     /// QoS 0 deliveries (and reserved-topic replies).
     pub deliveries: mpsc::Sender<Delivery>,
     pub control: mpsc::UnboundedSender<Control>,
@@ -217,7 +219,7 @@ impl Router {
         let connection = || {
             let state = self.lock();
             let client = state.clients.get(publisher)?;
-            client.handle.as_ref().map(|h| h.certificate_id.clone())
+            client.handle.as_ref().map(|h| h.principal_id.clone())
         };
         let principal = match signer {
             Some(signer) => Some(signer.to_string()),
@@ -400,7 +402,7 @@ impl Router {
         let state = self.lock();
         let handles = state.clients.values().filter_map(|c| c.handle.as_ref());
         handles
-            .filter(|h| h.certificate_id == certificate_id)
+            .filter(|h| h.principal_id == certificate_id)
             .filter(|h| h.control.send(Control::Disconnect(reason)).is_ok())
             .count()
     }

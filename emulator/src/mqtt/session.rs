@@ -1,19 +1,20 @@
-//! One client connection from accept to close: TLS handshake, certificate decision,
-//! CONNECT/CONNACK with the session resumed or started, the packet loop
-//! ([`super::dispatch`]), then the Will, the session going offline, and lifecycle events.
+//! One client connection from accept to close: TLS handshake, certificate decision (or,
+//! for WebSockets, the principal [`super::websocket`] decided), CONNECT/CONNACK with the
+//! session resumed or started, the packet loop ([`super::dispatch`]), then the Will, the
+//! session going offline, and lifecycle events.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch, Notify};
-use tokio_rustls::server::TlsStream;
 
 use super::auth::{self, Decision, Principal};
 use super::codec::{ConnectPacket, Packet, Properties, PropertyId, QoS, ReasonCode, V311, V5};
-use super::connection::Connection;
+use super::connection::{Connection, Transport};
 use super::dispatch::{Channels, Exit};
 use super::inflight::Inflight;
 use super::limits::{self, Accepted, RECEIVE_MAXIMUM};
@@ -64,9 +65,7 @@ pub struct Session {
     pub authorization: crate::policy::AuthorizationCache,
 }
 
-type Stream = TlsStream<TcpStream>;
-
-/// Serves one accepted TCP connection until it closes.
+/// Serves one accepted TCP connection (mutual TLS) until it closes.
 pub async fn run(
     brokers: Brokers,
     tls: RegionTls,
@@ -92,15 +91,27 @@ pub async fn run(
         .peer_certificates()
         .map(<[_]>::to_vec)
         .unwrap_or_default();
-    let mut conn = Connection::new(stream);
     let principal = match auth::decide(&broker.shared.emulator, &chain) {
         Decision::Allow(principal) => principal,
         Decision::Refuse(refusal) => {
             // AWS closes the connection without a CONNACK, whatever the MQTT version.
             tracing::info!(?refusal, "client certificate refused");
-            return conn.close().await;
+            return Connection::new(stream).close().await;
         }
     };
+    serve(broker, stream, principal, peer_ip, shutdown).await;
+}
+
+/// CONNECT, the packet loop and the close on an authenticated byte stream: a mutual-TLS
+/// connection, or the MQTT bytes of a WebSocket ([`super::websocket`]).
+pub async fn serve<S: Transport>(
+    broker: Broker,
+    stream: S,
+    principal: Principal,
+    peer_ip: String,
+    shutdown: watch::Receiver<bool>,
+) {
+    let mut conn = Connection::new(stream);
     let Some((mut session, channels)) = connect(&broker, &mut conn, principal).await else {
         return conn.close().await;
     };
@@ -110,9 +121,9 @@ pub async fn run(
 }
 
 /// Reads CONNECT and answers it; `None` when the connection must close.
-async fn connect(
+async fn connect<S: AsyncRead + AsyncWrite + Unpin>(
     broker: &Broker,
-    conn: &mut Connection<Stream>,
+    conn: &mut Connection<S>,
     principal: Principal,
 ) -> Option<(Session, Channels)> {
     let read = tokio::time::timeout(CONNECT_TIMEOUT, conn.read_packet()).await;
@@ -189,7 +200,7 @@ fn accept(
     let wake = Arc::new(Notify::new());
     let handle = ClientHandle {
         conn_id,
-        certificate_id: principal.certificate_id.clone(),
+        principal_id: principal.identifier().to_string(),
         deliveries: deliveries_tx,
         control: control_tx,
         wake: wake.clone(),
@@ -273,14 +284,18 @@ fn will_message(will: super::codec::WillMessage) -> Message {
 /// Runs the packet loop, then closes: MQTT 5 DISCONNECT for server-side reasons, the
 /// session offline (or ended), the Will unless the client disconnected cleanly, and the
 /// disconnected lifecycle event.
-async fn finish(
+async fn finish<S: Transport>(
     mut session: Session,
-    mut conn: Connection<Stream>,
+    mut conn: Connection<S>,
     mut channels: Channels,
     shutdown: watch::Receiver<bool>,
 ) {
     tracing::debug!(client_id = %session.client_id, "connected");
-    let exit = session.serve(&mut conn, &mut channels, shutdown).await;
+    let exit = match session.serve(&mut conn, &mut channels, shutdown).await {
+        // A WebSocket Close frame ends it as a DISCONNECT would (no Will).
+        Exit::Lost if conn.stream().closed_by_client() => Exit::Client { will: false },
+        exit => exit,
+    };
     tracing::debug!(client_id = %session.client_id, ?exit, "disconnecting");
     let reason = match exit {
         Exit::Server(reason) => Some(reason),

@@ -165,7 +165,12 @@ pub fn spawn_binary_with(
     use std::process::Stdio;
     let mut child = Command::new(env!("CARGO_BIN_EXE_iot-emulator"))
         .args(["--api-addr", "127.0.0.1:0", "--mqtt-addr", "127.0.0.1:0"])
-        .args(["--credentials-addr", "127.0.0.1:0"])
+        .args([
+            "--credentials-addr",
+            "127.0.0.1:0",
+            "--ws-addr",
+            "127.0.0.1:0",
+        ])
         .args(flags)
         .arg("--data-dir")
         .arg(data_dir)

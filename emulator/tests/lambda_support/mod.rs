@@ -123,6 +123,8 @@ pub fn spawn_with_user_env(data: &Path) -> Binary {
         .args([
             "--credentials-addr",
             "127.0.0.1:0",
+            "--ws-addr",
+            "127.0.0.1:0",
             "--lambda-runtime",
             &runtime,
         ])

@@ -14,7 +14,7 @@ fn conn(conn_id: u64, cert: &str) -> Conn {
     Conn {
         handle: ClientHandle {
             conn_id,
-            certificate_id: cert.into(),
+            principal_id: cert.into(),
             deliveries: tx,
             control: ctl,
             wake: Arc::new(Notify::new()),
