@@ -80,7 +80,8 @@ fn placeholders(document: &str) -> Vec<(usize, usize, &str)> {
 }
 
 /// CreateJob's check: every placeholder names an S3 object, and a document with one needs
-/// a `presignedUrlConfig` with a `roleArn` (AWS: "you must provide an IAM role").
+/// a `presignedUrlConfig` with a `roleArn`. A choice (README "Jobs"): AWS documents that
+/// such a job "must provide an IAM role" but not the error, so it is refused at CreateJob.
 pub fn check_document(document: &str, config: &Map<String, Value>) -> IotResult<()> {
     let found = placeholders(document);
     if let Some((_, _, url)) = found.iter().find(|(_, _, url)| s3_object(url).is_none()) {

@@ -2,8 +2,9 @@
 //! TIMED_OUT (a timer ran out) is tried again while its failure type has retries left: the
 //! thing gets a new QUEUED execution with the next `executionNumber`, `versionNumber` 1
 //! and `retryAttempt` one higher, and `notify` / `notify-next` announce it. REJECTED is
-//! never retried. A `FAILED` or `TIMED_OUT` criterion counts the retries of its own type;
-//! `ALL` counts both (a specific criterion wins over `ALL`).
+//! never retried. A choice (README "Jobs"): a `FAILED` or `TIMED_OUT` criterion counts the
+//! retries of its own type, `ALL` counts both (a specific criterion wins over `ALL`), and
+//! the retry replaces the thing's execution record (one record per job and thing).
 
 use serde_json::{Map, Value};
 

@@ -22,7 +22,8 @@ pub fn object<'a>(at: &str, v: &'a Value) -> IotResult<&'a Map<String, Value>> {
         .ok_or_else(|| IotError::invalid(format!("{at} must be an object")))
 }
 
-/// A member the emulator does not know is refused, never ignored.
+/// A member the emulator does not know is refused, never ignored. A choice (README "Jobs"):
+/// AWS's parser would drop it.
 pub fn members(at: &str, block: &Map<String, Value>, known: &[&str]) -> IotResult<()> {
     match block.keys().find(|k| !known.contains(&k.as_str())) {
         Some(k) => Err(IotError::invalid(format!(
