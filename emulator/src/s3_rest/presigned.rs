@@ -1,7 +1,8 @@
-//! Query-string SigV4 (presigned URLs): the `X-Amz-*` parameters authenticate a request,
-//! they select no sub-resource. The stand-in checks signatures nowhere, so it checks only
+//! Query-string SigV4 and SigV2 (presigned URLs): the `X-Amz-*` (or `AWSAccessKeyId`,
+//! `Signature`, `Expires`) parameters authenticate a request, they select no sub-resource. The stand-in checks signatures nowhere, so it checks only
 //! what a plain HTTP client can be refused for: a URL past `X-Amz-Date` + `X-Amz-Expires`
-//! on the emulator clock is `AccessDenied` "Request has expired", as S3 answers.
+//! (SigV2: `Expires`) on the emulator clock is `AccessDenied` "Request has expired", as S3
+//! answers.
 
 use time::macros::format_description;
 use time::PrimitiveDateTime;
@@ -18,6 +19,10 @@ pub(super) const AUTH_PARAMS: &[&str] = &[
     "X-Amz-SignedHeaders",
     "X-Amz-Signature",
     "X-Amz-Security-Token",
+    // SigV2 (boto3's default for s3 presigned URLs).
+    "AWSAccessKeyId",
+    "Signature",
+    "Expires",
 ];
 
 /// S3's limit on `X-Amz-Expires`: seven days.
@@ -32,6 +37,9 @@ fn parse_amz_date(text: &str) -> Option<i64> {
 
 /// Refuses a presigned request that has expired at `now_ms` (or cannot tell when it does).
 pub(super) fn check(target: &Target, now_ms: i64) -> Result<(), S3Error> {
+    if target.param("AWSAccessKeyId").is_some() {
+        return check_v2(target, now_ms);
+    }
     let Some(expires) = target.param("X-Amz-Expires") else {
         return Ok(());
     };
@@ -54,6 +62,20 @@ pub(super) fn check(target: &Target, now_ms: i64) -> Result<(), S3Error> {
             bad("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
         })?;
     if now_ms > signed + seconds * 1000 {
+        return Err(S3Error::AccessDenied("Request has expired".into()));
+    }
+    Ok(())
+}
+
+/// SigV2: `Expires` is the epoch second the URL stops working.
+fn check_v2(target: &Target, now_ms: i64) -> Result<(), S3Error> {
+    let Some(expires) = target.param("Expires") else {
+        return Ok(());
+    };
+    let at: i64 = expires.parse().map_err(|_| {
+        S3Error::AuthorizationQueryParametersError("Expires should be a number".into())
+    })?;
+    if now_ms > at * 1000 {
         return Err(S3Error::AccessDenied("Request has expired".into()));
     }
     Ok(())

@@ -162,6 +162,13 @@ def presign(o):
     bucket = f"{p}-firmware".lower()
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="fw/v2 image.bin", Body=b"firmware-bytes")
+    own = s3.generate_presigned_url("get_object", ExpiresIn=86400,
+                                    Params={"Bucket": bucket, "Key": "fw/v2 image.bin"})
+    check(fetch(own) == (200, b"firmware-bytes"), f"boto3's presigned URL downloads: {own}")
+    v4 = boto3.client("s3", endpoint_url=o["api"], config=Config(signature_version="s3v4"))
+    own = v4.generate_presigned_url("get_object", ExpiresIn=86400,
+                                    Params={"Bucket": bucket, "Key": "fw/v2 image.bin"})
+    check(fetch(own) == (200, b"firmware-bytes"), f"a SigV4 presigned URL downloads: {own}")
     placeholder = ("${aws:iot:s3-presigned-url:https://s3.us-east-1.amazonaws.com/"
                    f"{bucket}/fw/v2%20image.bin}}")
     document = json.dumps({"operation": "install", "url": placeholder})
