@@ -30,30 +30,17 @@ pub fn check(block: &Map<String, Value>) -> IotResult<()> {
             Value::Array(list.clone())
         )));
     }
-    let at = "jobExecutionsRetryConfig.criteriaList.member";
     let mut seen = Vec::new();
     let mut total = 0;
     for c in list {
-        let c = super::validate::object(at, c)?;
-        super::validate::members(at, c, &["failureType", "numberOfRetries"])?;
-        let kind = super::validate::required(at, c, "failureType")?;
-        let kind = match kind.as_str() {
-            Some(k @ ("FAILED" | "TIMED_OUT" | "ALL")) => k,
-            _ => {
-                return Err(IotError::invalid(format!(
-                    "1 validation error detected: Value '{}' at '{at}.failureType' failed to satisfy constraint: Member must satisfy enum value set: [FAILED, TIMED_OUT, ALL]",
-                    kind.as_str().unwrap_or_default()
-                )))
-            }
-        };
+        let (kind, n) = criterion(c)?;
         if seen.contains(&kind) {
             return Err(IotError::invalid(format!(
                 "failureType {kind} appears more than once in criteriaList"
             )));
         }
         seen.push(kind);
-        let n = super::validate::required(at, c, "numberOfRetries")?;
-        total += super::validate::int_in(at, "numberOfRetries", n, 0, MAX_RETRIES)?;
+        total += n;
     }
     if total > MAX_RETRIES {
         return Err(IotError::invalid(format!(
@@ -61,6 +48,26 @@ pub fn check(block: &Map<String, Value>) -> IotResult<()> {
         )));
     }
     Ok(())
+}
+
+/// One criterion, checked: its failure type and number of retries.
+fn criterion(c: &Value) -> IotResult<(&str, i64)> {
+    let at = "jobExecutionsRetryConfig.criteriaList.member";
+    let c = super::validate::object(at, c)?;
+    super::validate::members(at, c, &["failureType", "numberOfRetries"])?;
+    let kind = super::validate::required(at, c, "failureType")?;
+    let kind = match kind.as_str() {
+        Some(k @ ("FAILED" | "TIMED_OUT" | "ALL")) => k,
+        _ => {
+            return Err(IotError::invalid(format!(
+                "1 validation error detected: Value '{}' at '{at}.failureType' failed to satisfy constraint: Member must satisfy enum value set: [FAILED, TIMED_OUT, ALL]",
+                kind.as_str().unwrap_or_default()
+            )))
+        }
+    };
+    let n = super::validate::required(at, c, "numberOfRetries")?;
+    let n = super::validate::int_in(at, "numberOfRetries", n, 0, MAX_RETRIES)?;
+    Ok((kind, n))
 }
 
 /// The retries a criterion of `kind` allows, if the job has one.

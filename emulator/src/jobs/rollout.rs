@@ -32,6 +32,11 @@ pub fn check(block: &Map<String, Value>) -> IotResult<()> {
     let Some(rate) = block.get("exponentialRate") else {
         return Ok(());
     };
+    check_exponential(rate)
+}
+
+/// `exponentialRate`: base 1–1000, factor 1.1–5 with one decimal, a criterion.
+fn check_exponential(rate: &Value) -> IotResult<()> {
     let name = "jobExecutionsRolloutConfig.exponentialRate";
     let rate = super::validate::object(name, rate)?;
     let members = [
