@@ -163,6 +163,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let api_url = format!("http://{}", advertised(api_addr));
     regions.on_open(Arc::new(move |_: &str, emulator: &Emulator| {
         emulator.lambda.set_endpoint(api_url.clone());
+        emulator.jobs.set_endpoint(api_url.clone());
     }));
     let broker = brokers
         .get(regions.default_region())

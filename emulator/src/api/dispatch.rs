@@ -160,9 +160,22 @@ fn route(request: &Request) -> Route {
         Some(service) if service == "lambda" => Route::Lambda,
         Some(service) if service == "logs" => Route::Logs,
         Some(service) => Route::Other(service),
+        None if is_sigv2_presigned(request) => Route::Other("s3".into()),
         None if is_data_path(request.uri().path()) => Route::IotData,
         None => Route::Iot,
     }
+}
+
+/// A SigV2 query-string presigned URL (`AWSAccessKeyId`, `Signature`, `Expires`), which
+/// only S3 still takes (boto3's `generate_presigned_url` for s3 makes these by default).
+fn is_sigv2_presigned(request: &Request) -> bool {
+    let query = request.uri().query().unwrap_or("");
+    let has = |name: &str| {
+        query
+            .split('&')
+            .any(|pair| pair.split('=').next() == Some(name))
+    };
+    has("AWSAccessKeyId") && has("Signature")
 }
 
 fn is_data_path(path: &str) -> bool {
@@ -229,6 +242,8 @@ mod tests {
         assert_eq!(route(&request("/things/t", None)), Route::Iot);
         let presigned = "/connections/c?X-Amz-Credential=AKID%2F20261123%2Fus-east-1%2Fiotdevicegateway%2Faws4_request";
         assert_eq!(route(&request(presigned, Some("x"))), Route::IotData);
+        let v2 = "/b/k?AWSAccessKeyId=AKID&Signature=c2ln&Expires=1796410239";
+        assert_eq!(route(&request(v2, None)), Route::Other("s3".into()));
     }
 
     #[test]

@@ -139,6 +139,7 @@ fn execution_summary(e: &Execution) -> Value {
         "queuedAt": epoch(e.queued_at_ms),
         "lastUpdatedAt": epoch(e.last_updated_at_ms),
         "executionNumber": e.execution_number,
+        "retryAttempt": e.retries.attempt(),
     });
     if let Some(s) = e.started_at_ms {
         v["startedAt"] = epoch(s);

@@ -60,6 +60,7 @@ pub fn check_abort(w: &mut JobsWrite<'_>, job_id: &str) {
     job.comment = Some("Canceled by the job's abortConfig".into());
     job.completed_at_ms = Some(now);
     job.last_updated_at_ms = now;
+    job.rollout = None;
     w.put_job(job);
     for mut e in w.executions_of_job(job_id) {
         let cancel = ServiceMove::Cancel { force: false };

@@ -6,8 +6,9 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::machine::{self, ServiceMove, MAX_TIMER_MINUTES};
-use super::Jobs;
+pub use super::config::{config_blocks, in_progress_timeout, CONFIG_BLOCKS};
+use super::machine::{self, ServiceMove};
+use super::{presign, retry, rollout, Jobs};
 use crate::registry::job::{ExecStatus, Job, JobStatus, TargetSelection};
 use crate::registry::job_write::JobsWrite;
 use crate::registry::{ErrorKind, IotError, IotResult};
@@ -15,24 +16,6 @@ use crate::registry::{ErrorKind, IotError, IotResult};
 /// AWS: at most 100 targets per job, documents up to 32 KB.
 const MAX_TARGETS: usize = 100;
 const MAX_DOCUMENT: usize = 32_768;
-
-/// The configuration blocks CreateJob, UpdateJob and CreateJobTemplate store and show.
-pub const CONFIG_BLOCKS: [&str; 5] = [
-    "timeoutConfig",
-    "jobExecutionsRolloutConfig",
-    "abortConfig",
-    "presignedUrlConfig",
-    "jobExecutionsRetryConfig",
-];
-
-/// Members the emulator does not have: refused, never ignored.
-const REFUSED: [&str; 5] = [
-    "schedulingConfig",
-    "namespaceId",
-    "documentParameters",
-    "destinationPackageVersions",
-    "maintenanceWindows",
-];
 
 /// CreateJob's body.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -59,46 +42,6 @@ pub fn check_id(field: &str, id: &str) -> IotResult<()> {
         Ok(())
     } else {
         Err(IotError::invalid(format!("{field} {id:?} is not valid")))
-    }
-}
-
-/// The configuration blocks of `body`, checked; members we lack are refused.
-pub fn config_blocks(body: &Map<String, Value>) -> IotResult<Map<String, Value>> {
-    if let Some(name) = REFUSED
-        .iter()
-        .find(|n| body.get(**n).is_some_and(|v| !v.is_null()))
-    {
-        return Err(IotError::invalid(format!(
-            "iot-emulator does not support {name}"
-        )));
-    }
-    let mut out = Map::new();
-    for name in CONFIG_BLOCKS {
-        match body.get(name) {
-            None | Some(Value::Null) => {}
-            Some(Value::Object(block)) => {
-                out.insert(name.to_string(), Value::Object(block.clone()));
-            }
-            Some(_) => return Err(IotError::invalid(format!("{name} must be an object"))),
-        }
-    }
-    in_progress_timeout(&out)?;
-    Ok(out)
-}
-
-/// `timeoutConfig.inProgressTimeoutInMinutes`, 1–10080.
-pub fn in_progress_timeout(config: &Map<String, Value>) -> IotResult<Option<i64>> {
-    let Some(v) = config
-        .get("timeoutConfig")
-        .and_then(|t| t.get("inProgressTimeoutInMinutes"))
-    else {
-        return Ok(None);
-    };
-    match v.as_i64() {
-        Some(m) if (1..=MAX_TIMER_MINUTES).contains(&m) => Ok(Some(m)),
-        _ => Err(IotError::invalid(format!(
-            "inProgressTimeoutInMinutes must be between 1 and {MAX_TIMER_MINUTES}"
-        ))),
     }
 }
 
@@ -182,9 +125,8 @@ impl Jobs {
                 ..draft
             };
             w.put_job(job.clone());
-            for thing in target_things(w, &job.targets) {
-                w.put_execution(machine::queued(job_id, &thing, job.seq, 1, now));
-            }
+            let things = target_things(w, &job.targets);
+            rollout::start(w, &job, things);
             Ok(job)
         })?;
         self.announce(&changes);
@@ -205,6 +147,7 @@ impl Jobs {
             }
         };
         check_document(&document)?;
+        presign::check_document(&document, &config)?;
         check_description(input.description.as_deref())?;
         let target_selection = match input.target_selection.as_deref() {
             None | Some("SNAPSHOT") => TargetSelection::Snapshot,
@@ -237,27 +180,19 @@ impl Jobs {
             job_template_arn: input.job_template_arn,
             counts: Default::default(),
             seq: 0,
+            rollout: None,
         })
     }
 
     /// `https://s3.amazonaws.com/<bucket>/<key>` or `https://<bucket>.s3.amazonaws.com/<key>`
     /// (any region), read from the S3 stand-in.
     fn fetch_document(&self, source: &str) -> IotResult<String> {
-        let bad = || IotError::invalid(format!("documentSource {source} is not an S3 object URL"));
-        let rest = source.strip_prefix("https://").ok_or_else(bad)?;
-        let (host, path) = rest.split_once('/').ok_or_else(bad)?;
-        let (bucket, key) = if host.starts_with("s3.") || host.starts_with("s3-") {
-            path.split_once('/').ok_or_else(bad)?
-        } else {
-            let bucket = host.split_once(".s3").ok_or_else(bad)?.0;
-            (bucket, path)
-        };
-        let key = percent_encoding::percent_decode_str(key).decode_utf8_lossy();
-        let (_, bytes) = self.s3.get_object(bucket, &key).map_err(|e| {
-            IotError::invalid(format!(
-                "documentSource {source} cannot be read: {}",
-                e.code()
-            ))
+        let (bucket, key) = presign::s3_object(source).ok_or_else(|| {
+            IotError::invalid(format!("documentSource {source} is not an S3 object URL"))
+        })?;
+        let (_, bytes) = self.s3.get_object(&bucket, &key).map_err(|e| {
+            let code = e.code();
+            IotError::invalid(format!("documentSource {source} cannot be read: {code}"))
         })?;
         String::from_utf8(bytes.to_vec())
             .map_err(|_| IotError::invalid("The job document is not UTF-8"))
@@ -310,12 +245,17 @@ impl Jobs {
             if let Some(d) = description {
                 job.description = Some(d.to_string());
             }
+            if let Some(Value::Object(block)) = blocks.get("jobExecutionsRetryConfig") {
+                retry::check_update(&job, block)?;
+            }
             for (name, block) in blocks {
                 job.config.insert(name, block);
             }
             job.in_progress_timeout_minutes = in_progress_timeout(&job.config)?;
+            presign::check_document(&job.document, &job.config)?;
             job.last_updated_at_ms = w.now_ms();
             w.put_job(job);
+            rollout::release(w, job_id);
             Ok(())
         })?;
         self.announce(&changes);
@@ -350,6 +290,7 @@ impl Jobs {
             job.comment = comment.clone();
             job.completed_at_ms = Some(now);
             job.last_updated_at_ms = now;
+            job.rollout = None;
             w.put_job(job.clone());
             for mut e in w.executions_of_job(job_id) {
                 if machine::service_move(&mut e, ServiceMove::Cancel { force }, now) == Ok(true) {

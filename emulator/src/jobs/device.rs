@@ -29,7 +29,7 @@ impl Jobs {
 
     fn with_document(&self, execution: Execution) -> WithDocument {
         let job = self.registry.job(&execution.job_id);
-        let document = job.map(|j| j.document).unwrap_or_else(|| "{}".into());
+        let document = job.map_or_else(|| "{}".into(), |j| self.device_document(&j));
         WithDocument {
             execution,
             document,
@@ -132,6 +132,8 @@ impl Jobs {
             }
             w.put_execution(next.clone());
             super::abort::check_abort(w, job_id);
+            super::retry::after_failure(w, &next);
+            super::rollout::release(w, job_id);
             Ok(Ok(next))
         })?;
         self.announce(&changes);

@@ -12,7 +12,7 @@ use crate::registry::testing::registry_at;
 use crate::registry::thing_group_members::MembershipInput;
 
 #[derive(Debug, Default)]
-struct Captured(Mutex<Vec<(String, Value)>>);
+pub(super) struct Captured(Mutex<Vec<(String, Value)>>);
 
 impl Publisher for Captured {
     fn publish(&self, topic: String, payload: Vec<u8>) {
@@ -27,12 +27,12 @@ impl Captured {
         std::mem::take(&mut *self.0.lock().unwrap())
     }
 
-    fn topics(&self) -> Vec<String> {
+    pub(super) fn topics(&self) -> Vec<String> {
         self.take().into_iter().map(|(t, _)| t).collect()
     }
 }
 
-fn engine() -> (Jobs, Arc<Captured>) {
+pub(super) fn engine() -> (Jobs, Arc<Captured>) {
     let registry = registry_at(1_700_000_000_000);
     let s3 = crate::s3::S3::open(
         None,

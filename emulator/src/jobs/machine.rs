@@ -178,6 +178,7 @@ pub fn queued(job_id: &str, thing: &str, seq: u64, execution_number: i64, now: i
         seq,
         step_deadline_ms: None,
         in_progress_deadline_ms: None,
+        retries: Default::default(),
     }
 }
 

@@ -5,8 +5,10 @@
 //!
 //! - [`machine`]: the execution state machine; [`request`]: device requests, parsed.
 //! - [`control`]: the control-plane operations on jobs; [`executions`]: on executions;
-//!   [`templates`]: job templates;
-//!   [`abort`]: `abortConfig`.
+//!   [`templates`]: job templates.
+//! - The configuration blocks that act: [`abort`] (`abortConfig`), [`rollout`]
+//!   (`jobExecutionsRolloutConfig`), [`retry`] (`jobExecutionsRetryConfig`) and
+//!   [`presign`] (`presignedUrlConfig`); [`validate`] checks their members.
 //! - [`device`]: the device operations (MQTT and iot-jobs-data share them).
 //! - [`tick`]: timers that run out and CONTINUOUS jobs that grow, on the emulator clock.
 //! - [`notify`]: what is published after a change, through the [`Publisher`] the broker
@@ -16,14 +18,19 @@
 //! [`crate::registry::Registry::jobs_write`].
 
 pub mod abort;
+pub mod config;
 pub mod control;
 pub mod device;
 pub mod executions;
 pub mod machine;
 pub mod notify;
+pub mod presign;
 pub mod request;
+pub mod retry;
+pub mod rollout;
 pub mod templates;
 pub mod tick;
+pub mod validate;
 
 use std::sync::{Arc, OnceLock};
 
@@ -57,6 +64,8 @@ pub struct Jobs {
     registry: Registry,
     publisher: PublisherSlot,
     s3: crate::s3::S3,
+    /// The API URL, where presigned URLs point (set once the listener is bound).
+    endpoint: Arc<OnceLock<String>>,
 }
 
 impl Jobs {
@@ -65,7 +74,28 @@ impl Jobs {
             registry,
             publisher: PublisherSlot::default(),
             s3,
+            endpoint: Default::default(),
         }
+    }
+
+    /// Where the S3 stand-in answers presigned URLs: the emulator's API URL.
+    pub fn set_endpoint(&self, url: String) {
+        let _ = self.endpoint.set(url);
+    }
+
+    /// `job`'s document as devices get it (presigned URLs filled in).
+    pub fn device_document(&self, job: &crate::registry::job::Job) -> String {
+        let region = self.registry.account().region.clone();
+        let endpoint = self
+            .endpoint
+            .get()
+            .map_or("http://localhost", String::as_str);
+        let signer = presign::Signer {
+            endpoint,
+            region: &region,
+            now_ms: self.registry.clock().now_ms(),
+        };
+        presign::for_device(job, &signer)
     }
 
     /// The slot the broker fills with its publisher.
@@ -80,7 +110,7 @@ impl Jobs {
     /// Publishes what `changes` calls for (nothing when no broker is installed).
     fn announce(&self, changes: &JobChanges) {
         if let Some(publisher) = self.publisher.get() {
-            notify::announce(&self.registry, publisher.as_ref(), changes);
+            notify::announce(self, publisher.as_ref(), changes);
         }
     }
 }
@@ -152,3 +182,6 @@ impl From<crate::registry::IotError> for DeviceError {
 
 #[cfg(test)]
 mod engine_tests;
+
+#[cfg(test)]
+mod config_tests;

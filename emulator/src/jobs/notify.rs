@@ -9,7 +9,7 @@
 use serde_json::{json, Map, Value};
 
 use super::machine::seconds_before_timed_out;
-use super::Publisher;
+use super::{Jobs, Publisher};
 use crate::registry::job::{ExecStatus, Execution, Job};
 use crate::registry::job_write::{JobChanges, ThingChange};
 use crate::registry::Registry;
@@ -64,10 +64,11 @@ pub fn execution_state(e: &Execution) -> Value {
 }
 
 /// Publishes everything `changes` calls for.
-pub fn announce(registry: &Registry, publisher: &dyn Publisher, changes: &JobChanges) {
+pub fn announce(jobs: &Jobs, publisher: &dyn Publisher, changes: &JobChanges) {
+    let registry = jobs.registry();
     let now = registry.clock().now_ms();
     for change in &changes.things {
-        announce_thing(registry, publisher, change, now);
+        announce_thing(jobs, publisher, change, now);
     }
     let arn = |thing: &str| registry.account().thing_arn(thing);
     for e in &changes.executions_ended {
@@ -86,7 +87,8 @@ pub fn announce(registry: &Registry, publisher: &dyn Publisher, changes: &JobCha
     }
 }
 
-fn announce_thing(registry: &Registry, publisher: &dyn Publisher, change: &ThingChange, now: i64) {
+fn announce_thing(jobs: &Jobs, publisher: &dyn Publisher, change: &ThingChange, now: i64) {
+    let registry = jobs.registry();
     let base = format!("$aws/things/{}/jobs", change.thing);
     let all = registry.executions_of_thing(&change.thing);
     let pending: Vec<&Execution> = all.iter().filter(|e| e.status.is_pending()).collect();
@@ -109,7 +111,7 @@ fn announce_thing(registry: &Registry, publisher: &dyn Publisher, change: &Thing
     if change.next_changed() {
         let mut body = json!({ "timestamp": seconds(now) });
         if let Some(next) = pending.first() {
-            let document = registry.job(&next.job_id).map(|j| j.document);
+            let document = registry.job(&next.job_id).map(|j| jobs.device_document(&j));
             body["execution"] = execution(next, document.as_deref(), now);
         }
         publisher.publish(format!("{base}/notify-next"), body.to_string().into_bytes());

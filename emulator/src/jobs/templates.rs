@@ -29,7 +29,11 @@ impl Jobs {
             text("jobArn"),
         );
         match given {
-            (true, false, None) => check_document(document.as_deref().unwrap_or_default())?,
+            (true, false, None) => {
+                let text = document.as_deref().unwrap_or_default();
+                check_document(text)?;
+                super::presign::check_document(text, &config)?;
+            }
             (false, true, None) => {}
             (false, false, Some(arn)) => {
                 let job = self.job_of_arn(&arn)?;

@@ -1,5 +1,7 @@
 //! Work the clock and the registry call for, not a request: timers that ran out
-//! (TIMED_OUT) and CONTINUOUS jobs whose target groups gained or lost things.
+//! (TIMED_OUT), staged rollouts whose next minute began, and CONTINUOUS jobs whose target
+//! groups gained or lost things (AWS: a thing that joins after CreateJob gets its
+//! execution at once, whatever the rollout rate).
 //!
 //! Timers are checked before every jobs operation and by [`Jobs::run`]'s tick, so after
 //! `/_emulator/clock/advance` the next request (or tick) sees TIMED_OUT.
@@ -19,8 +21,10 @@ use crate::registry::IotResult;
 const TICK: Duration = Duration::from_secs(1);
 
 impl Jobs {
-    /// Moves every execution whose timer ran out to TIMED_OUT.
+    /// Moves every execution whose timer ran out to TIMED_OUT, and releases the staged
+    /// rollouts whose next minute has begun.
     pub fn expire_due(&self) {
+        self.roll_out_due();
         let now = self.registry.clock().now_ms();
         let due = self.registry.read_timers_due(now);
         if !due {
@@ -70,8 +74,9 @@ fn expire(w: &mut JobsWrite<'_>) -> IotResult<()> {
             && machine::service_move(&mut e, ServiceMove::TimeOut, now) == Ok(true)
         {
             let job_id = e.job_id.clone();
-            w.put_execution(e);
+            w.put_execution(e.clone());
             super::abort::check_abort(w, &job_id);
+            super::retry::after_failure(w, &e);
         }
     }
     Ok(())
@@ -84,7 +89,8 @@ fn reconcile_all(w: &mut JobsWrite<'_>) -> IotResult<()> {
     for job in jobs.collect::<Vec<_>>() {
         let targets = super::control::target_things(w, &job.targets);
         let now = w.now_ms();
-        for thing in &targets {
+        let waiting = job.rollout.as_ref().map_or(&[][..], |r| &r.waiting[..]);
+        for thing in targets.iter().filter(|t| !waiting.contains(t)) {
             let number = match w.execution(&job.job_id, thing) {
                 None => 1,
                 Some(e) if e.status == crate::registry::job::ExecStatus::Removed => {
@@ -100,6 +106,14 @@ fn reconcile_all(w: &mut JobsWrite<'_>) -> IotResult<()> {
             {
                 w.put_execution(e);
             }
+        }
+        if waiting.iter().any(|t| !targets.contains(t)) {
+            // A thing that left before its turn never gets an execution.
+            let mut job = job.clone();
+            if let Some(r) = job.rollout.as_mut() {
+                r.waiting.retain(|t| targets.contains(t));
+            }
+            w.put_job(job);
         }
     }
     Ok(())

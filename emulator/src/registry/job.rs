@@ -148,6 +148,45 @@ pub struct Job {
     pub counts: Counts,
     /// Creation order: an execution's place in its thing's queue.
     pub seq: u64,
+    /// `jobExecutionsRolloutConfig`: the targets still waiting for an execution.
+    #[serde(default)]
+    pub rollout: Option<Rollout>,
+}
+
+/// A staged rollout under way (see [`crate::jobs::rollout`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rollout {
+    /// Things not yet given an execution, in the order they get one.
+    pub waiting: Vec<String>,
+    /// When the current rollout minute began.
+    pub minute_start_ms: i64,
+    /// Executions created in the current minute.
+    pub released_in_minute: i64,
+    /// Executions created so far (things notified).
+    pub notified: i64,
+    /// Rate increases so far (`exponentialRate`).
+    pub step: i64,
+}
+
+impl Job {
+    /// Whether targets still wait for their execution.
+    pub fn rolling_out(&self) -> bool {
+        self.rollout.as_ref().is_some_and(|r| !r.waiting.is_empty())
+    }
+}
+
+/// Retries already made of one execution, by failure type (`jobExecutionsRetryConfig`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retries {
+    pub failed: i64,
+    pub timed_out: i64,
+}
+
+impl Retries {
+    /// `retryAttempt`: every retry made.
+    pub fn attempt(&self) -> i64 {
+        self.failed + self.timed_out
+    }
 }
 
 /// One job's execution on one thing, keyed `"<jobId>\n<thingName>"`.
@@ -169,6 +208,9 @@ pub struct Execution {
     pub step_deadline_ms: Option<i64>,
     /// When the job's in-progress timer runs out.
     pub in_progress_deadline_ms: Option<i64>,
+    /// Retries made before this execution (`retryAttempt`).
+    #[serde(default)]
+    pub retries: Retries,
 }
 
 impl Execution {
@@ -295,6 +337,18 @@ impl Registry {
         self.read(|inner| {
             let mut rows = inner.job_executions.by_term(TIMER_TERM);
             rows.any(|(_, e)| e.deadline_ms().is_some_and(|d| d <= now))
+        })
+    }
+
+    /// Whether a staged rollout's next minute has begun at `now`.
+    pub fn rollouts_due(&self, now: i64) -> bool {
+        self.read(|inner| {
+            inner.jobs.values().any(|j| {
+                j.status == JobStatus::InProgress
+                    && j.rollout
+                        .as_ref()
+                        .is_some_and(|r| !r.waiting.is_empty() && now >= r.minute_start_ms + 60_000)
+            })
         })
     }
 

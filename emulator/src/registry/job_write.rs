@@ -16,7 +16,7 @@ use super::{Account, Inner, IotResult, Registry, Tx};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThingChange {
     pub thing: String,
-    /// Pending job ids in queue order, before and after.
+    /// Pending executions (`<jobId>#<executionNumber>`) in queue order, before and after.
     pub before: Vec<String>,
     pub after: Vec<String>,
 }
@@ -185,10 +185,13 @@ impl<'a> JobsWrite<'a> {
             .collect()
     }
 
+    /// Pending executions as `<jobId>#<executionNumber>`: a retry is another execution.
     fn pending_ids(&self, thing: &str) -> Vec<String> {
         let all = self.executions_of_thing(thing);
         let pending = all.into_iter().filter(|e| e.status.is_pending());
-        pending.map(|e| e.job_id).collect()
+        pending
+            .map(|e| format!("{}#{}", e.job_id, e.execution_number))
+            .collect()
     }
 
     fn note_thing(&mut self, thing: &str) {
@@ -222,7 +225,8 @@ impl<'a> JobsWrite<'a> {
             };
             let done = job.status == JobStatus::InProgress
                 && job.target_selection == TargetSelection::Snapshot
-                && job.counts.pending() == 0;
+                && job.counts.pending() == 0
+                && !job.rolling_out();
             if done {
                 let mut job = job.clone();
                 job.status = JobStatus::Completed;

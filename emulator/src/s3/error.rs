@@ -50,6 +50,12 @@ pub enum S3Error {
     NotModified,
     #[error("The requested range is not satisfiable")]
     InvalidRange,
+    /// A presigned URL past its `X-Amz-Expires` ("Request has expired").
+    #[error("{0}")]
+    AccessDenied(String),
+    /// A presigned URL whose `X-Amz-Date` or `X-Amz-Expires` is malformed.
+    #[error("{0}")]
+    AuthorizationQueryParametersError(String),
     /// An operation or feature of S3 the stand-in does not have.
     #[error("iot-emulator does not implement s3 {0}")]
     NotImplemented(String),
@@ -81,6 +87,8 @@ impl S3Error {
             S3Error::PreconditionFailed => "PreconditionFailed",
             S3Error::NotModified => "NotModified",
             S3Error::InvalidRange => "InvalidRange",
+            S3Error::AccessDenied(_) => "AccessDenied",
+            S3Error::AuthorizationQueryParametersError(_) => "AuthorizationQueryParametersError",
             S3Error::NotImplemented(_) => "NotImplemented",
             S3Error::InternalError(_) => "InternalError",
         }

@@ -29,6 +29,8 @@ fn parts(e: &S3Error) -> (StatusCode, Option<(&'static str, &str)>) {
         S3Error::InvalidPartOrder => (S::BAD_REQUEST, None),
         S3Error::EntityTooSmall => (S::BAD_REQUEST, None),
         S3Error::MalformedXML(_) => (S::BAD_REQUEST, None),
+        S3Error::AccessDenied(_) => (S::FORBIDDEN, None),
+        S3Error::AuthorizationQueryParametersError(_) => (S::BAD_REQUEST, None),
         // The emulator's own: 501, which botocore does not retry.
         S3Error::NotImplemented(_) => (S::NOT_IMPLEMENTED, None),
         S3Error::InternalError(_) => (S::INTERNAL_SERVER_ERROR, None),

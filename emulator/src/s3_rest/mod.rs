@@ -1,13 +1,15 @@
 //! The S3 front end: rest-xml, path-style or virtual-hosted, as the aws CLI, boto3 and
 //! `aws cloudformation package` call it. [`crate::api::dispatch`] hands it every request
 //! signed for `s3`; it serves [`crate::s3`]'s operations and refuses every other S3
-//! operation and sub-resource with `NotImplemented`, in S3's error shape.
+//! operation and sub-resource with `NotImplemented`, in S3's error shape. Presigned URLs
+//! (query-string SigV4) work; expired ones are refused.
 
 mod body;
 mod conditions;
 mod error;
 mod multipart;
 mod objects;
+mod presigned;
 mod target;
 mod xml;
 
@@ -58,16 +60,10 @@ impl S3Front {
         let method = request.method().clone();
         let (parts, body) = request.into_parts();
         let target = Target::read(&parts.uri, &parts.headers);
-        let result = match (target.bucket.as_deref(), target.key.as_deref()) {
-            (None, _) => self.service(&parts, &target),
-            (Some(bucket), None) => self.bucket(&parts, &target, bucket, body).await,
-            (Some(bucket), Some(key)) if multipart::is_multipart(&method, &target) => {
-                multipart::serve(&self.s3, &parts, &target, bucket, key, body).await
-            }
-            (Some(bucket), Some(key)) => match target.unexpected(&[]) {
-                Some(sub) => Err(sub_resource(&method, sub)),
-                None => objects::serve(&self.s3, &parts, bucket, key, body).await,
-            },
+        let now = self.registry.clock().now_ms();
+        let result = match presigned::check(&target, now) {
+            Err(e) => Err(e),
+            Ok(()) => self.route(&method, &parts, &target, body).await,
         };
         match result {
             Ok(mut response) => {
@@ -75,6 +71,27 @@ impl S3Front {
                 response
             }
             Err(e) => error::respond(&e, &method, &request_id),
+        }
+    }
+
+    /// The operation a request names.
+    async fn route(
+        &self,
+        method: &Method,
+        parts: &Parts,
+        target: &Target,
+        body: axum::body::Body,
+    ) -> Result<Response, S3Error> {
+        match (target.bucket.as_deref(), target.key.as_deref()) {
+            (None, _) => self.service(parts, target),
+            (Some(bucket), None) => self.bucket(parts, target, bucket, body).await,
+            (Some(bucket), Some(key)) if multipart::is_multipart(method, target) => {
+                multipart::serve(&self.s3, parts, target, bucket, key, body).await
+            }
+            (Some(bucket), Some(key)) => match target.unexpected(&[]) {
+                Some(sub) => Err(sub_resource(method, sub)),
+                None => objects::serve(&self.s3, parts, bucket, key, body).await,
+            },
         }
     }
 

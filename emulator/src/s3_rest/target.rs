@@ -16,7 +16,8 @@ pub(super) struct Target {
 }
 
 /// Query parameters that only tell an operation's name or shape its reply, never select
-/// a sub-resource: botocore adds `x-id` to some operations' URIs.
+/// a sub-resource: botocore adds `x-id` to some operations' URIs. The `X-Amz-*`
+/// parameters of a presigned URL are neutral too.
 const NEUTRAL: &[&str] = &["x-id"];
 
 impl Target {
@@ -40,10 +41,11 @@ impl Target {
 
     /// The first query parameter not in `allowed` (a sub-resource the caller asked for).
     pub(super) fn unexpected(&self, allowed: &[&str]) -> Option<&str> {
-        self.query
-            .keys()
-            .map(String::as_str)
-            .find(|k| !allowed.contains(k) && !NEUTRAL.contains(k))
+        self.query.keys().map(String::as_str).find(|k| {
+            !allowed.contains(k)
+                && !NEUTRAL.contains(k)
+                && !super::presigned::AUTH_PARAMS.contains(k)
+        })
     }
 
     pub(super) fn param(&self, name: &str) -> Option<&str> {
