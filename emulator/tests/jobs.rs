@@ -6,38 +6,17 @@
 
 mod common;
 
-use std::sync::OnceLock;
-
 use iot_emulator::Running;
 use serde_json::{json, Value};
 
-/// The shared emulator and the runtime it runs on.
-struct Shared {
-    running: Running,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn shared() -> &'static Shared {
-    static SHARED: OnceLock<Shared> = OnceLock::new();
-    SHARED.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let config = iot_emulator::Config::for_tests();
-        let running = runtime
-            .block_on(iot_emulator::start(config))
-            .expect("emulator starts");
-        Shared {
-            running,
-            _runtime: runtime,
-        }
-    })
+/// The shared emulator.
+fn shared() -> &'static Running {
+    common::shared_emulator(iot_emulator::Config::for_tests)
 }
 
 /// Runs one scenario of `tests/py/jobs.py`; what it printed before `done`.
 fn scenario(name: &str) -> Value {
-    let ready = &shared().running.ready;
+    let ready = &shared().ready;
     let options = json!({
         "api": ready.api_url,
         "host": ready.mqtt_host,

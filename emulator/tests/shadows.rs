@@ -16,31 +16,13 @@ use serde_json::{json, Value};
 /// The seeded emulator's frozen clock, 2026-01-01T00:00:00Z, in epoch seconds.
 const T: i64 = 1_767_225_600;
 
-struct Shared {
-    running: Running,
-    _runtime: tokio::runtime::Runtime,
-}
-
-/// One emulator for the whole binary, on a runtime of its own.
+/// One emulator for the whole binary, seeded.
 fn shared() -> &'static Running {
-    static SHARED: OnceLock<Shared> = OnceLock::new();
-    let shared = SHARED.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
+    common::shared_emulator(|| {
         let mut config = Config::for_tests();
         config.seed = Some(14);
-        let running = runtime
-            .block_on(iot_emulator::start(config))
-            .expect("emulator starts");
-        Shared {
-            running,
-            _runtime: runtime,
-        }
-    });
-    &shared.running
+        config
+    })
 }
 
 const POLICY: &str = "shadow-device";

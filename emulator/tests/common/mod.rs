@@ -5,8 +5,28 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use std::sync::OnceLock;
+
 use iot_emulator::{Config, Running};
 use serde_json::Value;
+
+/// One emulator for the whole test binary, on a runtime of its own, started with
+/// `config()` on first use; later calls get the same one.
+pub fn shared_emulator(config: impl FnOnce() -> Config) -> &'static Running {
+    static SHARED: OnceLock<(Running, tokio::runtime::Runtime)> = OnceLock::new();
+    let (running, _) = SHARED.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let running = runtime
+            .block_on(iot_emulator::start(config()))
+            .expect("emulator starts");
+        (running, runtime)
+    });
+    running
+}
 
 /// A started emulator plus client helpers.
 pub struct TestEmulator {
