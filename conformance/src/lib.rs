@@ -6,10 +6,12 @@
 //! # Layout
 //! - [`target`]: choosing and starting a target from environment variables.
 //! - [`control`]: the AWS SDK client for a target.
+//! - [`cli`]: the venv's aws CLI for a target (the CloudFormation cases).
 //! - [`case`]: one running case: unique names, fixtures, teardown, device helpers.
 //! - [`expect`]: JSONPath assertions.
 
 pub mod case;
+pub mod cli;
 pub mod control;
 pub mod expect;
 pub mod target;

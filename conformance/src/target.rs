@@ -71,12 +71,17 @@ fn shared_config() -> iot_emulator::Config {
 }
 
 /// The interpreter of the in-process emulator's Python functions: the test venv's (it
-/// has boto3, as AWS's runtime does), from `IOT_EMULATOR_VENV` or the repository's `.venv`.
+/// has boto3, as AWS's runtime does).
 fn lambda_python() -> std::path::PathBuf {
-    let venv = std::env::var_os("IOT_EMULATOR_VENV")
+    venv().join("bin/python")
+}
+
+/// The test venv (the real Python clients, the aws CLI): `IOT_EMULATOR_VENV`, or the
+/// repository's `.venv`.
+pub fn venv() -> std::path::PathBuf {
+    std::env::var_os("IOT_EMULATOR_VENV")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv"));
-    venv.join("bin/python")
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv"))
 }
 
 /// The ready information of this process's shared in-process emulator, started on

@@ -193,11 +193,7 @@ impl Case {
         source: &str,
         environment: &[(&str, &str)],
     ) -> Option<String> {
-        let role = self.role_from_env(
-            "CONFORMANCE_LAMBDA_ROLE_ARN",
-            "a role trusting lambda.amazonaws.com that may iot:Publish",
-            "ConformanceFunctionRole",
-        )?;
+        let role = self.lambda_role_arn()?;
         let name = self.name(base);
         let variables = environment
             .iter()
@@ -249,6 +245,43 @@ impl Case {
             "arn:aws:iam::{}:role/{dummy}",
             self.target.account_id
         ))
+    }
+
+    /// The role a case's functions run as: `CONFORMANCE_LAMBDA_ROLE_ARN` (a role trusting
+    /// `lambda.amazonaws.com` that may `iot:Publish`), a dummy one on an emulator; `None`
+    /// (with the reason printed) against AWS without it.
+    pub fn lambda_role_arn(&self) -> Option<String> {
+        self.role_from_env(
+            "CONFORMANCE_LAMBDA_ROLE_ARN",
+            "a role trusting lambda.amazonaws.com that may iot:Publish",
+            "ConformanceFunctionRole",
+        )
+    }
+
+    /// Deletes `thing` and the certificates attached to it now, their policies detached
+    /// (what a device provisioned through a stack's template holds, gone before the
+    /// stack is deleted), instead of at teardown.
+    pub async fn remove_thing_now(&mut self, thing: &str) {
+        let principals = self
+            .iot
+            .list_thing_principals()
+            .thing_name(thing)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("ListThingPrincipals {thing}: {e:?}"));
+        let mut items: Vec<Created> = principals
+            .principals()
+            .iter()
+            .filter_map(|arn| arn.rsplit_once("cert/"))
+            .map(|(_, id)| Created::Certificate(id.to_string()))
+            .collect();
+        items.push(Created::Thing(thing.to_string()));
+        for item in items {
+            super::teardown::remove(&self.iot, &self.lambda, &item)
+                .await
+                .unwrap_or_else(|e| panic!("removing {item:?}: {e}"));
+            self.created.retain(|c| *c != item);
+        }
     }
 
     /// The role a republish action assumes: `CONFORMANCE_REPUBLISH_ROLE_ARN` (a role

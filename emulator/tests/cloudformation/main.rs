@@ -6,9 +6,11 @@
 mod claim;
 #[path = "../common/mod.rs"]
 mod common;
+mod function_updates;
 mod functions;
 mod in_place;
 mod iot_stacks;
+mod jitp_device;
 mod jitr;
 mod paging;
 

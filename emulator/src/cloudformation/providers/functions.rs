@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use super::iot::camel_keys;
 use super::{created, opt_text, text, Context, Created, HandlerError, HandlerResult};
 use crate::lambda::code::{fetch_from, inline_s3_location};
-use crate::lambda::function::CreateFunction;
+use crate::lambda::function::{CreateFunction, Settings, DEFAULT_MEMORY, DEFAULT_TIMEOUT};
 use crate::lambda::permissions::AddPermission;
 
 fn lambda_error(e: crate::lambda::LambdaError) -> HandlerError {
@@ -39,10 +39,9 @@ fn inline_source(source: &str, runtime: &str) -> HandlerResult<String> {
     Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
-pub(super) fn function(p: &Value, cx: &Context<'_>) -> HandlerResult<Created> {
-    let name = opt_text(p, "FunctionName").unwrap_or_else(|| cx.generated_name(64));
-    let mut body = p.as_object().cloned().unwrap_or_default();
-    body.insert("FunctionName".into(), json!(name));
+/// The `Code` property as Lambda takes it: inline source zipped, an S3 location read
+/// from the S3 stand-in, both as a base64 `ZipFile`.
+fn code(p: &Value, cx: &Context<'_>) -> HandlerResult<Map<String, Value>> {
     let runtime = opt_text(p, "Runtime").unwrap_or_default();
     let mut code = p
         .get("Code")
@@ -54,12 +53,27 @@ pub(super) fn function(p: &Value, cx: &Context<'_>) -> HandlerResult<Created> {
         code.insert("ZipFile".into(), json!(zipped));
     }
     inline_s3_location(&mut code, &fetch_from(cx.s3)).map_err(lambda_error)?;
-    body.insert("Code".into(), Value::Object(code));
-    if let Some(Value::Array(tags)) = body.get("Tags") {
-        let map: Map<String, Value> = tags
-            .iter()
-            .filter_map(|t| Some((t.get("Key")?.as_str()?.to_string(), t.get("Value")?.clone())))
-            .collect();
+    Ok(code)
+}
+
+/// CloudFormation's `Tags` list (`[{Key, Value}]`) as Lambda's map.
+fn tag_map(p: &Value) -> Option<Map<String, Value>> {
+    let Some(Value::Array(tags)) = p.get("Tags") else {
+        return None;
+    };
+    let map = tags
+        .iter()
+        .filter_map(|t| Some((t.get("Key")?.as_str()?.to_string(), t.get("Value")?.clone())))
+        .collect();
+    Some(map)
+}
+
+pub(super) fn function(p: &Value, cx: &Context<'_>) -> HandlerResult<Created> {
+    let name = opt_text(p, "FunctionName").unwrap_or_else(|| cx.generated_name(64));
+    let mut body = p.as_object().cloned().unwrap_or_default();
+    body.insert("FunctionName".into(), json!(name));
+    body.insert("Code".into(), Value::Object(code(p, cx)?));
+    if let Some(map) = tag_map(p) {
         body.insert("Tags".into(), Value::Object(map));
     }
     let input: CreateFunction = serde_json::from_value(Value::Object(body)).map_err(|e| {
@@ -70,6 +84,60 @@ pub(super) fn function(p: &Value, cx: &Context<'_>) -> HandlerResult<Created> {
     let made = cx.lambda.create_function(input).map_err(lambda_error)?;
     let arn = made.get("FunctionArn").cloned().unwrap_or(Value::Null);
     Ok(created(name, &[("Arn", arn)]))
+}
+
+/// Updates function `name` where it is, as CloudFormation's handler does: the code
+/// through UpdateFunctionCode when `Code` changed, every setting through
+/// UpdateFunctionConfiguration (a setting no longer in the template goes back to
+/// Lambda's default), the tags through UntagResource and TagResource. Its ARN.
+pub(super) fn update_function(
+    name: &str,
+    old: &Value,
+    new: &Value,
+    cx: &Context<'_>,
+) -> HandlerResult<Value> {
+    if old.get("Code") != new.get("Code") {
+        let code = Value::Object(code(new, cx)?);
+        cx.lambda
+            .update_function_code(name, &code)
+            .map_err(lambda_error)?;
+    }
+    let made = cx
+        .lambda
+        .update_function_configuration(name, settings(new)?)
+        .map_err(lambda_error)?;
+    let arn = made.get("FunctionArn").cloned().unwrap_or(Value::Null);
+    if old.get("Tags") != new.get("Tags") {
+        let arn_text = arn.as_str().unwrap_or(name);
+        let keys: Vec<String> = tag_map(old).unwrap_or_default().keys().cloned().collect();
+        let tags = Value::Object(tag_map(new).unwrap_or_default());
+        let tagged = cx
+            .lambda
+            .untag_resource(arn_text, &keys)
+            .and_then(|()| cx.lambda.tag_resource(arn_text, &json!({ "Tags": tags })));
+        tagged.map_err(lambda_error)?;
+    }
+    Ok(arn)
+}
+
+/// UpdateFunctionConfiguration's settings for properties `p`: every one given, the
+/// defaults for those left out.
+fn settings(p: &Value) -> HandlerResult<Settings> {
+    let mut body = p.as_object().cloned().unwrap_or_default();
+    for key in ["FunctionName", "Code", "Tags", "PackageType"] {
+        body.remove(key);
+    }
+    let mut s: Settings = serde_json::from_value(Value::Object(body)).map_err(|e| {
+        HandlerError(format!(
+            "Properties validation failed for resource with message: {e}"
+        ))
+    })?;
+    s.description.get_or_insert_with(String::new);
+    s.timeout.get_or_insert(DEFAULT_TIMEOUT);
+    s.memory_size.get_or_insert(DEFAULT_MEMORY);
+    s.environment.get_or_insert_with(Default::default);
+    s.layers.get_or_insert_with(Vec::new);
+    Ok(s)
 }
 
 pub(super) fn delete_function(name: &str, cx: &Context<'_>) -> HandlerResult<()> {

@@ -5,11 +5,10 @@ use serde_json::{json, Value};
 use super::{created, opt_text, text, Context, Created, HandlerError, HandlerResult};
 use crate::registry::ca::RegistrationConfig;
 use crate::registry::ca_ops::{RegisterCa, UpdateCa};
-use crate::registry::template::{CreateTemplate, ProvisioningHook};
+use crate::registry::template::{CreateTemplate, ProvisioningHook, UpdateTemplate, MAX_VERSIONS};
 
-pub(super) fn template(p: &Value, cx: &Context<'_>) -> HandlerResult<Created> {
-    let name = opt_text(p, "TemplateName").unwrap_or_else(|| cx.generated_name(36));
-    let hook = p.get("PreProvisioningHook").map(|h| ProvisioningHook {
+fn hook(p: &Value) -> Option<ProvisioningHook> {
+    p.get("PreProvisioningHook").map(|h| ProvisioningHook {
         target_arn: h
             .get("TargetArn")
             .and_then(Value::as_str)
@@ -19,7 +18,12 @@ pub(super) fn template(p: &Value, cx: &Context<'_>) -> HandlerResult<Created> {
             .get("PayloadVersion")
             .and_then(Value::as_str)
             .map(str::to_string),
-    });
+    })
+}
+
+pub(super) fn template(p: &Value, cx: &Context<'_>) -> HandlerResult<Created> {
+    let name = opt_text(p, "TemplateName").unwrap_or_else(|| cx.generated_name(36));
+    let hook = hook(p);
     let input = CreateTemplate {
         template_name: Some(name.clone()),
         description: opt_text(p, "Description"),
@@ -33,6 +37,54 @@ pub(super) fn template(p: &Value, cx: &Context<'_>) -> HandlerResult<Created> {
     cx.registry.create_provisioning_template(input)?;
     let arn = cx.registry.account().template_arn(&name);
     Ok(created(name, &[("TemplateArn", json!(arn))]))
+}
+
+/// Updates template `name` where it is: a changed body becomes a new default version
+/// (CreateProvisioningTemplateVersion), the rest goes through UpdateProvisioningTemplate
+/// (a description, hook or `Enabled` left out of the template is cleared, as an update of
+/// the whole resource does).
+pub(super) fn update_template(
+    name: &str,
+    old: &Value,
+    new: &Value,
+    cx: &Context<'_>,
+) -> HandlerResult<()> {
+    let r = cx.registry;
+    let body = text(new, "TemplateBody")?;
+    if old.get("TemplateBody") != new.get("TemplateBody") {
+        make_room_for_version(name, cx)?;
+        r.create_provisioning_template_version(name, Some(body), true)?;
+    }
+    let hook = hook(new);
+    let update = UpdateTemplate {
+        description: opt_text(new, "Description")
+            .or_else(|| old.get("Description").map(|_| String::new())),
+        enabled: Some(new.get("Enabled").and_then(Value::as_bool).unwrap_or(false)),
+        default_version_id: None,
+        provisioning_role_arn: Some(text(new, "ProvisioningRoleArn")?),
+        remove_pre_provisioning_hook: Some(
+            hook.is_none() && old.get("PreProvisioningHook").is_some(),
+        ),
+        pre_provisioning_hook: hook,
+    };
+    r.update_provisioning_template(name, update)?;
+    Ok(())
+}
+
+/// At AWS's limit of versions, the oldest version that is not the default goes, so that
+/// a stack can update a template's body any number of times. AWS does not document what
+/// its handler does here: this is the emulator's choice (README, CloudFormation).
+fn make_room_for_version(name: &str, cx: &Context<'_>) -> HandlerResult<()> {
+    let t = cx.registry.describe_provisioning_template(name)?;
+    if t.versions.len() < MAX_VERSIONS {
+        return Ok(());
+    }
+    let oldest = t.versions.keys().find(|id| **id != t.default_version_id);
+    if let Some(id) = oldest {
+        cx.registry
+            .delete_provisioning_template_version(name, *id)?;
+    }
+    Ok(())
 }
 
 pub(super) fn role_alias(p: &Value, cx: &Context<'_>) -> HandlerResult<Created> {

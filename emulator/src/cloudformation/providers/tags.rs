@@ -60,3 +60,35 @@ pub(super) fn store(
         _ => Ok(()),
     }
 }
+
+/// After an in-place update of a tagged type: the old tags' keys removed, the new tags
+/// set, when `Tags` changed.
+pub(super) fn update(
+    kind: &str,
+    made: &Created,
+    old: &Value,
+    new: &Value,
+    cx: &Context<'_>,
+) -> HandlerResult<()> {
+    if old.get("Tags") == new.get("Tags") {
+        return Ok(());
+    }
+    let attribute = TAGGED.iter().find(|(k, _)| *k == kind).map(|(_, a)| *a);
+    let Some(arn) = attribute
+        .and_then(|a| made.attributes.get(a))
+        .and_then(Value::as_str)
+    else {
+        return Ok(());
+    };
+    let keys: Vec<String> = of(kind, old)?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    let tags = of(kind, new)?.unwrap_or_default();
+    cx.registry.untag_resource(arn, &keys)?;
+    if !tags.is_empty() {
+        cx.registry.tag_resource(arn, tags)?;
+    }
+    Ok(())
+}

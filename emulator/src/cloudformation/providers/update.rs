@@ -20,6 +20,8 @@ fn replacing(kind: &str) -> Option<&'static [&'static str]> {
         "AWS::IoT::ThingGroup" => &["ThingGroupName", "ParentGroupName", "QueryString"],
         "AWS::IoT::RoleAlias" => &["RoleAlias"],
         "AWS::IoT::TopicRule" => &["RuleName"],
+        "AWS::Lambda::Function" => &["FunctionName"],
+        "AWS::IoT::ProvisioningTemplate" => &["TemplateName", "TemplateType"],
         _ => return None,
     })
 }
@@ -99,14 +101,22 @@ pub(crate) fn update(
             let api_url = cx.lambda.api_url().unwrap_or_default();
             crate::rules::confirmation::send(r, made, &api_url);
         }
+        "AWS::Lambda::Function" => {
+            let arn = super::functions::update_function(physical_id, old, new, cx)?;
+            return Ok(created(physical_id, &[("Arn", arn)]));
+        }
+        "AWS::IoT::ProvisioningTemplate" => {
+            super::iot_more::update_template(physical_id, old, new, cx)?;
+        }
         other => {
             return Err(HandlerError(format!(
                 "iot-emulator does not update {other} in place"
             )))
         }
     }
-    let _ = old;
-    Ok(created(physical_id, &attributes(kind, physical_id, cx)))
+    let made = created(physical_id, &attributes(kind, physical_id, cx));
+    super::tags::update(kind, &made, old, new, cx)?;
+    Ok(made)
 }
 
 /// The attributes `Fn::GetAtt` gives after an update (the same as at creation).
@@ -131,6 +141,7 @@ fn attributes(kind: &str, name: &str, cx: &Context<'_>) -> Vec<(&'static str, Va
             vec![("Arn", json!(a.thing_group_arn(name))), ("Id", json!(id))]
         }
         "AWS::IoT::RoleAlias" => vec![("RoleAliasArn", json!(a.role_alias_arn(name)))],
+        "AWS::IoT::ProvisioningTemplate" => vec![("TemplateArn", json!(a.template_arn(name)))],
         _ => vec![("Arn", json!(a.rule_arn(name)))],
     }
 }
