@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use super::{
-    created, document_text, opt_text, text, Context, Created, HandlerError, HandlerResult,
+    created, document_text, flag, opt_text, text, Context, Created, HandlerError, HandlerResult,
 };
 use crate::registry::thing::AttributePayload;
 use crate::registry::thing_group::ThingGroupProperties;
@@ -98,7 +98,7 @@ pub(super) fn thing_type(p: &Value, cx: &Context<'_>) -> HandlerResult<Created> 
     let name = opt_text(p, "ThingTypeName").unwrap_or_else(|| cx.generated_name(128));
     let properties = api_shape::<ThingTypeProperties>(p.get("ThingTypeProperties"))?;
     let thing_type = cx.registry.create_thing_type(&name, properties)?;
-    if p.get("DeprecateThingType").and_then(Value::as_bool) == Some(true) {
+    if flag(p, "DeprecateThingType")? == Some(true) {
         cx.registry.deprecate_thing_type(&name, false)?;
     }
     let arn = cx.registry.account().thing_type_arn(&name);
@@ -139,5 +139,20 @@ mod tests {
         let a = json!({"Attributes": {"Model": "x"}});
         let payload: AttributePayload = api_shape(Some(&a)).unwrap().unwrap();
         assert_eq!(payload.attributes.unwrap()["Model"], "x");
+    }
+
+    #[test]
+    fn boolean_properties_take_text_from_parameters_and_refuse_other_types() {
+        let p = json!({"A": "True", "B": false, "C": "false", "D": 1, "E": "yes"});
+        assert_eq!(flag(&p, "A").unwrap(), Some(true));
+        assert_eq!(flag(&p, "B").unwrap(), Some(false));
+        assert_eq!(flag(&p, "C").unwrap(), Some(false));
+        assert_eq!(flag(&p, "Missing").unwrap(), None);
+        let refused = flag(&p, "D").unwrap_err().0;
+        assert!(
+            refused.ends_with("#/D: expected type: Boolean, found: Number"),
+            "{refused}"
+        );
+        assert!(flag(&p, "E").is_err());
     }
 }

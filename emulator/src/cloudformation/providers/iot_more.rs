@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::{created, opt_text, text, Context, Created, HandlerError, HandlerResult};
+use super::{created, flag, opt_text, text, Context, Created, HandlerError, HandlerResult};
 use crate::registry::ca::RegistrationConfig;
 use crate::registry::ca_ops::{RegisterCa, UpdateCa};
 use crate::registry::template::{CreateTemplate, ProvisioningHook, UpdateTemplate, MAX_VERSIONS};
@@ -28,7 +28,7 @@ pub(super) fn template(p: &Value, cx: &Context<'_>) -> HandlerResult<Created> {
         template_name: Some(name.clone()),
         description: opt_text(p, "Description"),
         template_body: Some(text(p, "TemplateBody")?),
-        enabled: p.get("Enabled").and_then(Value::as_bool),
+        enabled: flag(p, "Enabled")?,
         provisioning_role_arn: Some(text(p, "ProvisioningRoleArn")?),
         pre_provisioning_hook: hook,
         template_type: opt_text(p, "TemplateType"),
@@ -59,7 +59,7 @@ pub(super) fn update_template(
     let update = UpdateTemplate {
         description: opt_text(new, "Description")
             .or_else(|| old.get("Description").map(|_| String::new())),
-        enabled: Some(new.get("Enabled").and_then(Value::as_bool).unwrap_or(false)),
+        enabled: Some(flag(new, "Enabled")?.unwrap_or(false)),
         default_version_id: None,
         provisioning_role_arn: Some(text(new, "ProvisioningRoleArn")?),
         remove_pre_provisioning_hook: Some(

@@ -215,6 +215,34 @@ pub(super) fn opt_text(properties: &Value, key: &str) -> Option<String> {
     text(properties, key).ok()
 }
 
+/// An optional Boolean property: `true`/`false`, or their text (a parameter's value is
+/// always text, and CloudFormation converts it). Anything else fails the resource with
+/// CloudFormation's schema message.
+pub(super) fn flag(properties: &Value, key: &str) -> HandlerResult<Option<bool>> {
+    match properties.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
+        Some(other) => Err(HandlerError(format!(
+            "Properties validation failed for resource with message: #/{key}: expected type: Boolean, found: {}",
+            json_type(other)
+        ))),
+    }
+}
+
+/// The JSON Schema name of a value's type, as CloudFormation's messages give it.
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "Null",
+        Value::Bool(_) => "Boolean",
+        Value::Number(_) => "Number",
+        Value::String(_) => "String",
+        Value::Array(_) => "JSONArray",
+        Value::Object(_) => "JSONObject",
+    }
+}
+
 /// A JSON document property given as an object or as JSON text, as text.
 pub(super) fn document_text(properties: &Value, key: &str) -> HandlerResult<String> {
     match properties.get(key) {
