@@ -3,7 +3,7 @@
 //! message with the offending values masked. A class id reads
 //! `<errorCode>:<fault>:<shape>`, e.g. `InvalidParameters:thingName:pattern`.
 
-use crate::mqtt::fleet::rejected_body;
+use crate::mqtt::fleet::rejection;
 use crate::registry::IotError;
 
 /// One way a case fails.
@@ -23,17 +23,8 @@ pub struct Class {
 
 /// The class of `error`.
 pub fn classify(error: &IotError) -> Class {
-    let body = rejected_body(error);
-    let error_code = body["errorCode"].as_str().unwrap_or_default().to_string();
-    let status_code = body["statusCode"].as_u64().unwrap_or_default() as u16;
-    let (fault, shape, pattern) = describe(&error.message);
-    Class {
-        id: format!("{error_code}:{fault}:{shape}"),
-        error_code,
-        status_code,
-        fault,
-        pattern,
-    }
+    let (status_code, error_code) = rejection(error.kind);
+    classify_reply(status_code, error_code, &error.message)
 }
 
 /// The classification of a `/rejected` reply seen live.

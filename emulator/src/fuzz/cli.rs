@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::eval::{empty_registry, Offline, OfflineHook};
+use super::jitp::{is_jitp_template, is_subject};
 use super::live::{self, LiveTarget};
 use super::remote::Api;
 use super::report::Report;
@@ -57,6 +58,11 @@ pub struct Args {
     /// Send every case through the running emulator over MQTT instead.
     #[arg(long)]
     pub live: bool,
+    /// Fuzz as JITP applies the template: each case is a certificate subject. The default
+    /// for a JITP-type --template-name and for a body that reads
+    /// `AWS::IoT::Certificate::<Field>` parameters other than `Id`.
+    #[arg(long)]
+    pub jitp: bool,
     /// Live: cases in flight at once, each on its own claim connection.
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
@@ -107,15 +113,10 @@ async fn run(mut args: Args) -> Result<Report, String> {
         args.mqtt_port.get_or_insert(ready.mqtt_port);
         args.root_ca.get_or_insert(ready.root_ca_path.into());
     }
-    let (body, name, hook_arn) = template_source(&args).await?;
+    let (body, name, hook_arn, jitp_type) = template_source(&args).await?;
     let template = Template::parse(&body).map_err(|e| format!("the template is invalid: {e}"))?;
-    let example =
-        match &args.example {
-            None => None,
-            Some(text) => Some(serde_json::from_str::<Parameters>(text).map_err(|e| {
-                format!("--example must be a JSON object of strings to strings: {e}")
-            })?),
-        };
+    let jitp = args.jitp || jitp_type || reads_subject(&template);
+    let example = example(&args, jitp)?;
     let options = Options {
         cases: args.cases,
         seed: args.seed,
@@ -129,6 +130,9 @@ async fn run(mut args: Args) -> Result<Report, String> {
         Api::new(url)?.copy_into(&registry).await?;
     }
     let report = if args.live {
+        if jitp {
+            return Err(JITP_LIVE.into());
+        }
         let target = live_target(&args, &name, &body, hook_arn)?;
         live::run(
             &target,
@@ -139,31 +143,79 @@ async fn run(mut args: Args) -> Result<Report, String> {
         )
         .await?
     } else {
-        let hook = match &args.hook {
-            Some(t) => Some(OfflineHook::new(t, tokio::runtime::Handle::current())?),
-            None => None,
-        };
-        let offline = Offline::new(template, registry, hook);
+        let offline = offline(&args, template, registry, jitp)?;
         let mut bar = progress_bar(args.cases);
         tokio::task::spawn_blocking(move || run_offline(&offline, &options, &mut *bar))
             .await
             .map_err(|e| format!("the run failed: {e}"))?
     };
+    print_report(&args, &report)?;
+    Ok(report)
+}
+
+/// The offline evaluator: with `--hook`'s stand-in, or as JITP applies the template.
+fn offline(
+    args: &Args,
+    template: Template,
+    registry: crate::registry::Registry,
+    jitp: bool,
+) -> Result<Offline, String> {
+    let hook = match &args.hook {
+        Some(_) if jitp => return Err("--hook: JITP runs no pre-provisioning hook".into()),
+        Some(t) => Some(OfflineHook::new(t, tokio::runtime::Handle::current())?),
+        None => None,
+    };
+    Ok(match jitp {
+        true => Offline::new(template, registry, None).for_jitp(),
+        false => Offline::new(template, registry, hook),
+    })
+}
+
+fn print_report(args: &Args, report: &Report) -> Result<(), String> {
     if std::io::stderr().is_terminal() {
         // Clears the progress bar's line.
         eprint!("\r\x1b[K");
     }
     let text = match args.format.as_str() {
-        "json" => serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n",
-        _ => table::render(&report),
+        "json" => serde_json::to_string_pretty(report).map_err(|e| e.to_string())? + "\n",
+        _ => table::render(report),
     };
     print!("{text}");
     let _ = std::io::stdout().flush();
-    Ok(report)
+    Ok(())
 }
 
-/// The template body, a name for the report, and the hook ARN of a named template.
-async fn template_source(args: &Args) -> Result<(String, String, Option<String>), String> {
+/// Why `--live --jitp` is refused: a live JITP case needs a device certificate signed by
+/// a CA registered in the emulator, one per subject, and a TLS connection per case.
+const JITP_LIVE: &str = "--live is not supported for JITP templates (offline only: each \
+     case would need its own CA-signed device certificate)";
+
+/// Whether the template reads certificate subject parameters (a JITP template).
+fn reads_subject(template: &Template) -> bool {
+    let uses = super::trace::uses(template);
+    is_jitp_template(template.parameters.keys().chain(uses.keys()))
+}
+
+/// `--example`, a map of parameters (JITP: of subject fields only).
+fn example(args: &Args, jitp: bool) -> Result<Option<Parameters>, String> {
+    let Some(text) = &args.example else {
+        return Ok(None);
+    };
+    let map = serde_json::from_str::<Parameters>(text)
+        .map_err(|e| format!("--example must be a JSON object of strings to strings: {e}"))?;
+    if let Some(k) = map.keys().find(|k| jitp && !is_subject(k)) {
+        return Err(format!(
+            "--example: {k} is no certificate subject field JITP injects \
+             (AWS::IoT::Certificate::CommonName, ::Country, ::Organization, \
+             ::OrganizationalUnit, ::DistinguishedNameQualifier, ::StateName, ::SerialNumber)"
+        ));
+    }
+    Ok(Some(map))
+}
+
+/// The template body, a name for the report, the hook ARN of a named template, and
+/// whether a named template is of type JITP.
+async fn template_source(args: &Args) -> Result<(String, String, Option<String>, bool), String> {
     match (&args.template_body, &args.template_name) {
         (Some(body), _) => match body.strip_prefix("file://") {
             Some(path) => {
@@ -171,9 +223,9 @@ async fn template_source(args: &Args) -> Result<(String, String, Option<String>)
                 let name = std::path::Path::new(path)
                     .file_name()
                     .map_or(path.to_string(), |n| n.to_string_lossy().into_owned());
-                Ok((text, name, None))
+                Ok((text, name, None, false))
             }
-            None => Ok((body.clone(), "template".into(), None)),
+            None => Ok((body.clone(), "template".into(), None, false)),
         },
         (None, Some(name)) => {
             let url = args
@@ -181,7 +233,7 @@ async fn template_source(args: &Args) -> Result<(String, String, Option<String>)
                 .as_deref()
                 .ok_or("--template-name needs --endpoint-url")?;
             let t = Api::new(url)?.template(name).await?;
-            Ok((t.body, name.clone(), t.hook_arn))
+            Ok((t.body, name.clone(), t.hook_arn, t.jitp))
         }
         (None, None) => Err("pass --template-body file://<path> or --template-name <name>".into()),
     }

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::classify::{classify, Class};
 use super::gen::Parameters;
+use super::jitp::{classify_jitp, is_subject};
 use crate::basis::{Clock, Entropy};
 use crate::provisioning::hook::{self, HookBindings, HookEvent};
 use crate::provisioning::template::{Plan, Template, CERTIFICATE_ID};
@@ -75,6 +77,8 @@ pub struct Offline {
     registry: Registry,
     hook: Option<OfflineHook>,
     injected: BTreeMap<String, String>,
+    /// The cases are JITP certificate subjects (see [`Offline::for_jitp`]).
+    pub jitp: bool,
 }
 
 /// An empty in-memory registry (account 123456789012, us-east-1, clock frozen).
@@ -97,6 +101,24 @@ impl Offline {
             registry,
             hook,
             injected,
+            jitp: false,
+        }
+    }
+
+    /// The template as JITP applies it: each case is a certificate subject (the
+    /// `AWS::IoT::Certificate::*` values JITP injects, no request parameters and no hook),
+    /// and failures are classed as JITP failures ([`classify_jitp`]).
+    pub fn for_jitp(mut self) -> Self {
+        self.jitp = true;
+        self.hook = None;
+        self
+    }
+
+    /// The class of a failure, as fleet provisioning or JITP reports it.
+    pub fn class_of(&self, error: &IotError) -> Class {
+        match self.jitp {
+            true => classify_jitp(error),
+            false => classify(error),
         }
     }
 
@@ -119,7 +141,20 @@ impl Offline {
             }
             None => parameters,
         };
-        let plan = self.template.evaluate(parameters, &self.injected)?;
+        let plan = match self.jitp {
+            // JITP: no request parameters; the subject fields and the id are injected,
+            // the id winning (as `provisioning::jit::certificate_parameters` has it).
+            true => {
+                let mut injected: Parameters = parameters
+                    .iter()
+                    .filter(|(k, _)| is_subject(k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                injected.extend(self.injected.clone());
+                self.template.evaluate(&BTreeMap::new(), &injected)?
+            }
+            false => self.template.evaluate(parameters, &self.injected)?,
+        };
         self.registry.dry_run_plan(&plan, STAND_IN_CERTIFICATE)?;
         Ok(plan)
     }

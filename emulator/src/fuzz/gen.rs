@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 
+use super::jitp;
 use super::trace::{self, Sink, Use, Via};
 use crate::provisioning::template::{Template, CERTIFICATE_ID};
 
@@ -53,35 +54,45 @@ pub struct Generators {
     pub required: Vec<String>,
     /// Where each parameter is used.
     pub uses: BTreeMap<String, Vec<Use>>,
+    /// JITP: the maps are certificate subjects, the only values a JITP device sends
+    /// (see [`Generators::jitp`]).
+    pub jitp: bool,
 }
 
 impl Generators {
-    /// Generators for `template`. The injected certificate id is never generated.
+    /// Generators for `template`'s RegisterThing parameters. The injected certificate id
+    /// is never generated.
     pub fn new(template: &Template) -> Self {
+        Self::build(template, false)
+    }
+
+    /// Generators for a JITP template: the values of the certificate subject fields JITP
+    /// injects (`AWS::IoT::Certificate::CommonName`, `::Country`, ...), each field also
+    /// tried at its X.509 length bound and one past it, and left out of the subject. No
+    /// other parameter is ever sent, so a template needing one fails every case.
+    pub fn jitp(template: &Template) -> Self {
+        Self::build(template, true)
+    }
+
+    fn build(template: &Template, jitp: bool) -> Self {
         let uses = trace::uses(template);
         let mut names: Vec<String> = template.parameters.keys().cloned().collect();
         names.extend(uses.keys().cloned());
         names.sort();
         names.dedup();
-        names.retain(|n| n != CERTIFICATE_ID);
+        names.retain(|n| n != CERTIFICATE_ID && (!jitp || jitp::is_subject(n)));
         let mut values = BTreeMap::new();
         let mut plausible = BTreeMap::new();
         for name in names {
             let empty = Vec::new();
-            let u = uses.get(&name).unwrap_or(&empty);
-            let mut list = interesting(template, u);
-            let default = template.parameters.get(&name).cloned().flatten();
-            let good = default.unwrap_or_else(|| plausible_value(template, u));
-            if !list.contains(&good) {
-                list.insert(0, good.clone());
-            }
+            let (list, good) = values_of(template, &name, uses.get(&name).unwrap_or(&empty), jitp);
             plausible.insert(name.clone(), good);
             values.insert(name, list);
         }
         let required = template
             .parameters
             .iter()
-            .filter(|(n, d)| d.is_none() && n.as_str() != CERTIFICATE_ID)
+            .filter(|(n, d)| d.is_none() && values.contains_key(n.as_str()))
             .map(|(n, _)| n.clone())
             .collect();
         Generators {
@@ -89,6 +100,7 @@ impl Generators {
             plausible,
             required,
             uses,
+            jitp,
         }
     }
 
@@ -110,7 +122,11 @@ impl Generators {
             ];
             per_param.push(s.prop_map(move |v| (name.clone(), v)).boxed());
         }
-        let extra = proptest::option::weighted(0.05, random_text());
+        // A JITP device sends nothing but its certificate: no extra parameter.
+        let extra = match self.jitp {
+            true => Just(None).boxed(),
+            false => proptest::option::weighted(0.05, random_text()).boxed(),
+        };
         (per_param, extra)
             .prop_map(|(pairs, extra)| {
                 let mut map: Parameters = pairs
@@ -124,6 +140,25 @@ impl Generators {
             })
             .boxed()
     }
+}
+
+/// The interesting values of parameter `name` and a plausible one (its Default, else a
+/// guess from its uses), which comes first in the list.
+fn values_of(template: &Template, name: &str, uses: &[Use], jitp: bool) -> (Vec<String>, String) {
+    let mut list = interesting(template, uses);
+    let default = template.parameters.get(name).cloned().flatten();
+    let guess = || match jitp {
+        true => jitp::plausible(name, uses).unwrap_or_else(|| plausible_value(template, uses)),
+        false => plausible_value(template, uses),
+    };
+    let good = default.unwrap_or_else(guess);
+    if jitp {
+        jitp::extend(name, &mut list);
+    }
+    if !list.contains(&good) {
+        list.insert(0, good.clone());
+    }
+    (list, good)
 }
 
 /// One parameter's value: an interesting one, a mutation of the known-good one, random

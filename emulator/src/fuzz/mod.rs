@@ -24,6 +24,7 @@ mod classify;
 pub mod cli;
 mod eval;
 mod gen;
+mod jitp;
 mod live;
 mod remote;
 mod report;
@@ -37,6 +38,7 @@ mod trace;
 pub use classify::{classify, classify_reply, Class};
 pub use eval::{empty_registry, Offline, OfflineHook, Outcome, STAND_IN_CERTIFICATE};
 pub use gen::{random_text, Generators, Parameters, ABSENT_KEY, EXTRA};
+pub use jitp::{classify_jitp, is_jitp_template, is_subject};
 pub use live::{run as run_live, LiveTarget};
 pub use remote::Api;
 pub use report::{

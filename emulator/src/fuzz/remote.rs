@@ -24,6 +24,8 @@ pub struct Api {
 pub struct RemoteTemplate {
     pub body: String,
     pub hook_arn: Option<String>,
+    /// The template's type is JITP.
+    pub jitp: bool,
 }
 
 impl Api {
@@ -138,6 +140,7 @@ impl Api {
             hook_arn: t["preProvisioningHook"]["targetArn"]
                 .as_str()
                 .map(str::to_string),
+            jitp: t["type"].as_str() == Some("JITP"),
         })
     }
 

@@ -78,6 +78,8 @@ pub struct Report {
     pub format: &'static str,
     pub template: String,
     pub mode: &'static str,
+    /// `fleet` (RegisterThing parameters) or `jitp` (certificate subjects).
+    pub provisioning: &'static str,
     pub seed: u64,
     pub cases: u64,
     pub passed: u64,
@@ -137,13 +139,13 @@ impl Findings {
     pub fn add(&mut self, parameters: &Parameters, verdict: Verdict) {
         self.cases += 1;
         match verdict {
-            Verdict::Failed { class, message } => {
-                let entry = self
-                    .classes
-                    .entry(class.id.clone())
-                    .or_insert_with(|| (class, 0, parameters.clone(), message));
-                entry.1 += 1;
-            }
+            Verdict::Failed { class, message } => match self.classes.get_mut(&class.id) {
+                Some(entry) => entry.1 += 1,
+                None => {
+                    let first = (class.clone(), 1, parameters.clone(), message);
+                    self.classes.insert(class.id, first);
+                }
+            },
             Verdict::Passed {
                 thing_name,
                 empty_attributes,

@@ -11,6 +11,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use super::classify::classify;
 use super::eval::{Offline, Outcome};
 use super::gen::{Generators, Parameters, EXTRA};
+use super::jitp::classify_jitp;
 use super::report::{self, ClassReport, EmptyAttribute, Findings, Report, Verdict};
 use super::shrink::shrink;
 use super::trace::Sink;
@@ -46,9 +47,11 @@ pub(crate) fn fixed_cases(gens: &Generators, example: Option<&Parameters>) -> Ve
         p.remove(name);
         out.push(p);
     }
-    let mut extra = base;
-    extra.insert(EXTRA.into(), "extra".into());
-    out.push(extra);
+    if !gens.jitp {
+        let mut extra = base;
+        extra.insert(EXTRA.into(), "extra".into());
+        out.push(extra);
+    }
     out
 }
 
@@ -67,11 +70,19 @@ pub fn cases(gens: &Generators, options: &Options) -> impl Iterator<Item = Param
         .take(options.cases as usize)
 }
 
-/// The verdict of an offline outcome.
+/// The verdict of an offline outcome of fleet provisioning.
 pub fn verdict(outcome: &Outcome) -> Verdict {
+    judge(outcome, false)
+}
+
+/// The verdict of an offline outcome, of JITP when `jitp`.
+pub(crate) fn judge(outcome: &Outcome, jitp: bool) -> Verdict {
     match outcome {
         Outcome::Failed(e) => Verdict::Failed {
-            class: classify(e),
+            class: match jitp {
+                true => classify_jitp(e),
+                false => classify(e),
+            },
             message: e.message.clone(),
         },
         Outcome::Passed(plan) => {
@@ -95,14 +106,17 @@ pub fn verdict(outcome: &Outcome) -> Verdict {
 
 /// Runs `offline` over the generated cases; `progress` gets the count done so far.
 pub fn run_offline(offline: &Offline, options: &Options, progress: &mut dyn FnMut(u64)) -> Report {
-    let gens = Generators::new(&offline.template);
+    let gens = match offline.jitp {
+        true => Generators::jitp(&offline.template),
+        false => Generators::new(&offline.template),
+    };
     let mut findings = Findings::new(name_inputs(&gens));
     let started = Instant::now();
     for parameters in cases(&gens, options) {
         if options.time_limit.is_some_and(|t| started.elapsed() >= t) {
             break;
         }
-        let v = verdict(&offline.evaluate(&parameters));
+        let v = judge(&offline.evaluate(&parameters), offline.jitp);
         findings.add(&parameters, v);
         progress(findings.cases);
     }
@@ -151,6 +165,7 @@ pub(crate) fn finish(
         format: report::FORMAT,
         template: options.template.clone(),
         mode,
+        provisioning: if offline.jitp { "jitp" } else { "fleet" },
         seed: options.seed,
         cases: findings.cases,
         passed: findings.passed,
@@ -172,7 +187,7 @@ pub(crate) fn finish(
 /// engine does not reproduce it (a live-only class, such as a hook's).
 fn shrunk(offline: &Offline, id: &str, first: &Parameters, message: &str) -> (Parameters, String) {
     let failing_as = |p: &Parameters| match offline.evaluate(p) {
-        Outcome::Failed(e) => classify(&e).id == id,
+        Outcome::Failed(e) => offline.class_of(&e).id == id,
         Outcome::Passed(_) => false,
     };
     if !failing_as(first) {
@@ -193,7 +208,7 @@ fn empty_attributes(
     options: &Options,
 ) -> Vec<EmptyAttribute> {
     let report_one = |(attribute, (count, first)): (&String, &(u64, Parameters))| {
-        let empty = |p: &Parameters| match verdict(&offline.evaluate(p)) {
+        let empty = |p: &Parameters| match judge(&offline.evaluate(p), offline.jitp) {
             Verdict::Passed {
                 empty_attributes, ..
             } => empty_attributes.contains(attribute),
@@ -267,7 +282,7 @@ fn never_matter(offline: &Offline, gens: &Generators, options: &Options) -> Vec<
     .collect();
     let signature = |p: &Parameters| match offline.evaluate(p) {
         Outcome::Passed(plan) => format!("{plan:?}"),
-        Outcome::Failed(e) => classify(&e).id,
+        Outcome::Failed(e) => offline.class_of(&e).id,
     };
     let mut out = Vec::new();
     for (name, values) in &gens.values {

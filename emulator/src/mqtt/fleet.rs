@@ -16,7 +16,7 @@ use crate::state::Emulator;
 
 /// The `{statusCode, errorCode}` a provisioning error is rejected with. AWS documents
 /// only some of these on the wire (dataplane spec §1.4); the rest follow its naming.
-fn rejection(kind: ErrorKind) -> (u16, &'static str) {
+pub(crate) fn rejection(kind: ErrorKind) -> (u16, &'static str) {
     use ErrorKind::*;
     match kind {
         InvalidCertificateOwnershipToken => (400, "InvalidCertificateOwnershipToken"),

@@ -380,7 +380,7 @@ impl Registry {
         status: CertStatus,
     ) {
         let now = self.clock().now_ms();
-        let generation = self.entropy().uuid("generation-id");
+        let generation = self.draw(tx, |e| e.uuid("generation-id"));
         inner.certificates.update(tx, id, |c| {
             c.status = status;
             c.last_modified_date_ms = now;

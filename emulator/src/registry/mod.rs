@@ -162,7 +162,7 @@ impl Inner {
     fn rollback(&mut self, tx: Tx) {
         for (table, key, before) in tx.undo.into_iter().rev() {
             if let Some(sink) = self.sink(table) {
-                sink.restore_row(&key, before.as_deref());
+                sink.undo_row(&key, before);
             }
         }
     }

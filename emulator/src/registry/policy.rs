@@ -140,7 +140,7 @@ impl Registry {
             versions: BTreeMap::from([(1, version)]),
             default_version_id: 1,
             next_version_id: 2,
-            generation_id: self.entropy().hex("policy-generation", 32),
+            generation_id: self.draw(tx, |e| e.hex("policy-generation", 32)),
             creation_date_ms: now,
             last_modified_date_ms: now,
         };

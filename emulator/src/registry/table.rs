@@ -1,6 +1,7 @@
 //! Ordered in-memory tables whose every change is logged for the store and for rollback,
 //! each with an optional secondary index kept in step with its rows.
 
+use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::de::DeserializeOwned;
@@ -8,18 +9,40 @@ use serde::Serialize;
 
 use crate::basis::Change;
 
+/// A row as it was before a change, kept as the row itself (no encoding) for rollback.
+pub(crate) type Before = Option<Box<dyn Any + Send>>;
+
 /// The changes one registry write makes: what to persist, and how to undo it.
 #[derive(Debug, Default)]
 pub struct Tx {
     pub(crate) changes: Vec<Change>,
-    /// `(table, key, value before the change)`, in order of the changes.
-    pub(crate) undo: Vec<(&'static str, String, Option<Vec<u8>>)>,
+    /// `(table, key, row before the change)`, in order of the changes.
+    pub(crate) undo: Vec<(&'static str, String, Before)>,
+    /// A dry run, always rolled back: nothing is encoded for the store, and the ids a
+    /// write would draw are left empty (see [`Tx::dry`]).
+    pub(crate) dry: bool,
 }
 
-/// Anything that can take a serialised row back: used to load and to roll back.
+impl Tx {
+    /// A write that will be rolled back whatever happens (the template fuzzer's dry
+    /// runs): the store never sees it, so its changes are not encoded, and it draws no
+    /// ids from the registry's deterministic sequence (drawing would shift the ids of
+    /// every later real write of a seeded emulator; a dry run's ids are never seen).
+    pub(crate) fn dry() -> Self {
+        Tx {
+            dry: true,
+            ..Tx::default()
+        }
+    }
+}
+
+/// Anything that can take a row back: used to load (serialised rows) and to roll back
+/// (the rows themselves).
 pub(crate) trait RowSink {
-    /// Replaces (or with `None`, removes) the row at `key`.
+    /// Replaces (or with `None`, removes) the row at `key` with a serialised row.
     fn restore_row(&mut self, key: &str, value: Option<&[u8]>);
+    /// Puts back the row `before` a change (None: there was none).
+    fn undo_row(&mut self, key: &str, before: Before);
 }
 
 /// A secondary index: each value `terms` derives from a row, to the keys of the rows
@@ -137,30 +160,35 @@ impl<T: Serialize + DeserializeOwned + Clone> Table<T> {
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
+}
 
+/// Writes: rows go into the undo log as themselves.
+impl<T: Serialize + DeserializeOwned + Clone + Send + 'static> Table<T> {
     /// Inserts or replaces `key`, logging the change.
     pub fn put(&mut self, tx: &mut Tx, key: impl Into<String>, value: T) {
         let key = key.into();
-        let encoded = serde_json::to_vec(&value).unwrap_or_default();
+        if !tx.dry {
+            tx.changes.push(Change::Put {
+                table: self.name,
+                key: key.clone(),
+                value: encode(&value),
+            });
+        }
         let before = self.set_row(&key, Some(value));
-        tx.undo
-            .push((self.name, key.clone(), before.map(|v| encode(&v))));
-        tx.changes.push(Change::Put {
-            table: self.name,
-            key,
-            value: encoded,
-        });
+        tx.undo.push((self.name, key, before.map(boxed)));
     }
 
     /// Removes `key`, logging the change.
     pub fn remove(&mut self, tx: &mut Tx, key: &str) -> Option<T> {
         let before = self.set_row(key, None)?;
         tx.undo
-            .push((self.name, key.to_string(), Some(encode(&before))));
-        tx.changes.push(Change::Delete {
-            table: self.name,
-            key: key.to_string(),
-        });
+            .push((self.name, key.to_string(), Some(boxed(before.clone()))));
+        if !tx.dry {
+            tx.changes.push(Change::Delete {
+                table: self.name,
+                key: key.to_string(),
+            });
+        }
         Some(before)
     }
 
@@ -174,11 +202,24 @@ impl<T: Serialize + DeserializeOwned + Clone> Table<T> {
     }
 }
 
-impl<T: Serialize + DeserializeOwned + Clone> RowSink for Table<T> {
+impl<T: Serialize + DeserializeOwned + Clone + Send + 'static> RowSink for Table<T> {
     fn restore_row(&mut self, key: &str, value: Option<&[u8]>) {
         let record = value.and_then(|v| serde_json::from_slice::<T>(v).ok());
         self.set_row(key, record);
     }
+
+    fn undo_row(&mut self, key: &str, before: Before) {
+        let record = before.map(|b| match b.downcast::<T>() {
+            Ok(row) => *row,
+            // Each undo entry names its own table, so the type always matches.
+            Err(_) => unreachable!("an undo entry of table {} holds another type", self.name),
+        });
+        self.set_row(key, record);
+    }
+}
+
+fn boxed<T: Send + 'static>(row: T) -> Box<dyn Any + Send> {
+    Box::new(row)
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {

@@ -106,7 +106,7 @@ impl Registry {
     ) -> Thing {
         let thing = Thing {
             thing_name: name.to_string(),
-            thing_id: self.entropy().uuid("thing"),
+            thing_id: self.draw(tx, |e| e.uuid("thing")),
             thing_type_name,
             attributes,
             version: 1,

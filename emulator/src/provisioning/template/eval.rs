@@ -2,7 +2,9 @@
 //! with CloudFormation's semantics (dataplane §2.3). A call evaluates to a string or, for
 //! Split and list-valued mappings, a list of strings.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt::Display;
 
 use serde_json::{Map, Value};
 
@@ -13,20 +15,50 @@ use crate::registry::IotResult;
 /// What a template is evaluated against.
 pub(super) struct Scope<'a> {
     pub(super) template: &'a Template,
-    /// Request parameters, hook overrides and injected values, already merged.
-    pub(super) values: &'a BTreeMap<String, String>,
+    /// Request parameters and hook overrides.
+    pub(super) parameters: &'a BTreeMap<String, String>,
+    /// The values the service injects: they win over parameters of the same name.
+    pub(super) injected: &'a BTreeMap<String, String>,
+}
+
+/// Whether `value` has an intrinsic call anywhere inside it.
+pub(super) fn has_call(value: &Value) -> bool {
+    match value {
+        Value::Array(items) => items.iter().any(has_call),
+        Value::Object(o) => is_call(o) || o.values().any(has_call),
+        _ => false,
+    }
 }
 
 impl Scope<'_> {
-    /// `value` with every intrinsic call inside it replaced by its result.
-    pub(super) fn resolve(&self, value: &Value) -> IotResult<Value> {
+    /// Whether a value was supplied or injected for `name`.
+    pub(super) fn has(&self, name: &str) -> bool {
+        self.value(name).is_some()
+    }
+
+    fn value(&self, name: &str) -> Option<&String> {
+        self.injected
+            .get(name)
+            .or_else(|| self.parameters.get(name))
+    }
+
+    /// `value` with every intrinsic call inside it replaced by its result; borrowed when
+    /// there is none.
+    pub(super) fn resolve<'v>(&self, value: &'v Value) -> IotResult<Cow<'v, Value>> {
+        match has_call(value) {
+            false => Ok(Cow::Borrowed(value)),
+            true => self.resolve_owned(value).map(Cow::Owned),
+        }
+    }
+
+    fn resolve_owned(&self, value: &Value) -> IotResult<Value> {
         match value {
-            Value::Array(items) => items.iter().map(|v| self.resolve(v)).collect(),
+            Value::Array(items) => items.iter().map(|v| self.resolve_owned(v)).collect(),
             Value::Object(o) if is_call(o) => self.call(o),
             Value::Object(o) => {
                 let mut out = Map::new();
                 for (k, v) in o {
-                    out.insert(k.clone(), self.resolve(v)?);
+                    out.insert(k.clone(), self.resolve_owned(v)?);
                 }
                 Ok(Value::Object(out))
             }
@@ -34,19 +66,23 @@ impl Scope<'_> {
         }
     }
 
-    /// `value` resolved to a string (numbers and booleans in their JSON spelling).
-    pub(super) fn string(&self, value: &Value, what: &str) -> IotResult<String> {
+    /// `value` resolved to a string (numbers and booleans in their JSON spelling);
+    /// `what` names it in the error.
+    pub(super) fn string(&self, value: &Value, what: impl Display) -> IotResult<String> {
         match self.resolve(value)? {
-            Value::String(s) => Ok(s),
-            v @ (Value::Number(_) | Value::Bool(_)) => Ok(v.to_string()),
-            _ => Err(invalid_parameters(format!(
-                "{what} must resolve to a string"
-            ))),
+            Cow::Owned(Value::String(s)) => Ok(s),
+            Cow::Borrowed(Value::String(s)) => Ok(s.clone()),
+            other => match other.as_ref() {
+                v @ (Value::Number(_) | Value::Bool(_)) => Ok(v.to_string()),
+                _ => Err(invalid_parameters(format!(
+                    "{what} must resolve to a string"
+                ))),
+            },
         }
     }
 
     fn list(&self, value: &Value, what: &str) -> IotResult<Vec<Value>> {
-        match self.resolve(value)? {
+        match self.resolve(value)?.into_owned() {
             Value::Array(items) => Ok(items),
             _ => Err(invalid_parameters(format!("{what} must resolve to a list"))),
         }
@@ -54,7 +90,7 @@ impl Scope<'_> {
 
     /// The value of a parameter: supplied or injected, else its Default.
     pub(super) fn reference(&self, name: &str) -> IotResult<String> {
-        if let Some(v) = self.values.get(name) {
+        if let Some(v) = self.value(name) {
             return Ok(v.clone());
         }
         match self.template.parameters.get(name) {

@@ -60,6 +60,18 @@ pub struct Resource {
     pub overrides: BTreeMap<String, Override>,
     /// Whether the resource has an `OverrideSettings` key at all (even `{}`).
     pub has_override_settings: bool,
+    /// A `PolicyDocument` without intrinsic calls, written out and checked once here
+    /// rather than at every evaluation.
+    pub fixed_document: Option<FixedDocument>,
+}
+
+/// A constant policy document: its text, its check's error (if malformed) and the name a
+/// policy given only by it gets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FixedDocument {
+    pub text: String,
+    pub malformed: Option<(ErrorKind, String)>,
+    pub hash_name: String,
 }
 
 /// A parsed template body.
@@ -88,9 +100,7 @@ impl Template {
         parameters: &BTreeMap<String, String>,
         injected: &BTreeMap<String, String>,
     ) -> IotResult<Plan> {
-        let mut values = parameters.clone();
-        values.extend(injected.iter().map(|(k, v)| (k.clone(), v.clone())));
-        plan::build(self, &values)
+        plan::build(self, parameters, injected)
     }
 }
 

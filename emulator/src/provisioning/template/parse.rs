@@ -193,12 +193,17 @@ fn resource(id: &str, entry: &Value) -> IotResult<Resource> {
     };
     check_properties(id, kind, &properties)?;
     let overrides = overrides(id, kind, entry.get("OverrideSettings"))?;
+    let fixed_document = match kind {
+        ResourceType::Policy => super::plan::fixed_document(&properties),
+        _ => None,
+    };
     Ok(Resource {
         logical_id: id.to_string(),
         kind,
         properties,
         overrides,
         has_override_settings: entry.get("OverrideSettings").is_some(),
+        fixed_document,
     })
 }
 

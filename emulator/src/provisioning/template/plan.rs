@@ -6,24 +6,34 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::eval::Scope;
-use super::{invalid_parameters, unresolved, Resource, ResourceType, Template};
+use serde_json::Map;
+
+use super::eval::{has_call, Scope};
+use super::{invalid_parameters, unresolved, FixedDocument, Resource, ResourceType, Template};
 use crate::registry::certificate::CertStatus;
 use crate::registry::plan::{
     CertificatePlan, CertificateSource, Plan, PolicyPlan, ThingOverrides, ThingPlan,
 };
 use crate::registry::{policy, thing, validate, ErrorKind, IotError, IotResult};
 
-pub(super) fn build(template: &Template, values: &BTreeMap<String, String>) -> IotResult<Plan> {
+pub(super) fn build(
+    template: &Template,
+    parameters: &BTreeMap<String, String>,
+    injected: &BTreeMap<String, String>,
+) -> IotResult<Plan> {
+    let scope = Scope {
+        template,
+        parameters,
+        injected,
+    };
     // Every declared parameter needs a value (dataplane §2.2 and §3.4).
     let missing = template
         .parameters
         .iter()
-        .find(|(name, default)| default.is_none() && !values.contains_key(*name));
+        .find(|(name, default)| default.is_none() && !scope.has(name));
     if let Some((name, _)) = missing {
         return Err(unresolved(name));
     }
-    let scope = Scope { template, values };
     let mut plan = Plan::default();
     for r in &template.resources {
         match r.kind {
@@ -33,9 +43,9 @@ pub(super) fn build(template: &Template, values: &BTreeMap<String, String>) -> I
         }
     }
     for (key, value) in &template.device_configuration {
-        let what = format!("DeviceConfiguration.{key}");
+        let what = format_args!("DeviceConfiguration.{key}");
         plan.device_configuration
-            .insert(key.clone(), scope.string(value, &what)?);
+            .insert(key.clone(), scope.string(value, what)?);
     }
     Ok(plan)
 }
@@ -48,7 +58,7 @@ fn as_parameter_error(e: IotError) -> IotError {
 fn optional_string(scope: &Scope<'_>, r: &Resource, key: &str) -> IotResult<Option<String>> {
     r.properties
         .get(key)
-        .map(|v| scope.string(v, &format!("{}.{key}", r.logical_id)))
+        .map(|v| scope.string(v, format_args!("{}.{key}", r.logical_id)))
         .transpose()
 }
 
@@ -91,7 +101,8 @@ fn thing_plan(scope: &Scope<'_>, r: &Resource) -> IotResult<ThingPlan> {
 
 /// `AttributePayload`: a flat map of names to strings (dataplane §2.4).
 fn attributes(scope: &Scope<'_>, r: &Resource, v: &Value) -> IotResult<BTreeMap<String, String>> {
-    let Value::Object(map) = scope.resolve(v)? else {
+    let resolved = scope.resolve(v)?;
+    let Value::Object(map) = resolved.as_ref() else {
         return Err(invalid_parameters(format!(
             "{}.AttributePayload must be a map of names to strings",
             r.logical_id
@@ -99,23 +110,24 @@ fn attributes(scope: &Scope<'_>, r: &Resource, v: &Value) -> IotResult<BTreeMap<
     };
     let mut out = BTreeMap::new();
     for (k, v) in map {
-        let what = format!("{}.AttributePayload.{k}", r.logical_id);
-        out.insert(k, scope.string(&v, &what)?);
+        let what = format_args!("{}.AttributePayload.{k}", r.logical_id);
+        out.insert(k.clone(), scope.string(v, what)?);
     }
     thing::validate_attributes(&out).map_err(as_parameter_error)?;
     Ok(out)
 }
 
 fn groups(scope: &Scope<'_>, r: &Resource, v: &Value) -> IotResult<Vec<String>> {
-    let Value::Array(items) = scope.resolve(v)? else {
+    let resolved = scope.resolve(v)?;
+    let Value::Array(items) = resolved.as_ref() else {
         return Err(invalid_parameters(format!(
             "{}.ThingGroups must be a list of group names",
             r.logical_id
         )));
     };
     let mut out: Vec<String> = Vec::new();
-    for item in &items {
-        let name = scope.string(item, &format!("{}.ThingGroups", r.logical_id))?;
+    for item in items {
+        let name = scope.string(item, format_args!("{}.ThingGroups", r.logical_id))?;
         validate::thing_name("thingGroupName", &name).map_err(as_parameter_error)?;
         if !out.contains(&name) {
             out.push(name);
@@ -154,26 +166,54 @@ fn certificate_plan(scope: &Scope<'_>, r: &Resource) -> IotResult<CertificatePla
     })
 }
 
-fn policy_plan(scope: &Scope<'_>, r: &Resource) -> IotResult<PolicyPlan> {
-    let document = match r.properties.get("PolicyDocument") {
-        None => None,
-        Some(v) => Some(match scope.resolve(v)? {
-            Value::String(s) => s,
-            obj @ Value::Object(_) => obj.to_string(),
-            _ => {
-                return Err(invalid_parameters(format!(
-                    "{}.PolicyDocument must be a JSON object or a string",
-                    r.logical_id
-                )))
-            }
-        }),
+/// The `PolicyDocument` of a policy resource when it has no intrinsic call: written out,
+/// checked and hashed once, when the template is parsed.
+pub(super) fn fixed_document(properties: &Map<String, Value>) -> Option<FixedDocument> {
+    let v = properties.get("PolicyDocument").filter(|v| !has_call(v))?;
+    let text = match v {
+        Value::String(s) => s.clone(),
+        obj @ Value::Object(_) => obj.to_string(),
+        _ => return None,
     };
-    if let Some(d) = &document {
-        policy::check_document(d)?;
+    Some(FixedDocument {
+        malformed: policy::check_document(&text)
+            .err()
+            .map(|e| (e.kind, e.message)),
+        hash_name: document_hash(&text),
+        text,
+    })
+}
+
+/// The resource's checked document, with its hash name when that is known already.
+fn document(scope: &Scope<'_>, r: &Resource) -> IotResult<Option<(String, Option<String>)>> {
+    if let Some(fixed) = &r.fixed_document {
+        return match &fixed.malformed {
+            Some((kind, message)) => Err(IotError::new(*kind, message.clone())),
+            None => Ok(Some((fixed.text.clone(), Some(fixed.hash_name.clone())))),
+        };
     }
-    let policy_name = match (optional_string(scope, r, "PolicyName")?, &document) {
+    let Some(v) = r.properties.get("PolicyDocument") else {
+        return Ok(None);
+    };
+    let text = match scope.resolve(v)?.as_ref() {
+        Value::String(s) => s.clone(),
+        obj @ Value::Object(_) => obj.to_string(),
+        _ => {
+            return Err(invalid_parameters(format!(
+                "{}.PolicyDocument must be a JSON object or a string",
+                r.logical_id
+            )))
+        }
+    };
+    policy::check_document(&text)?;
+    Ok(Some((text, None)))
+}
+
+fn policy_plan(scope: &Scope<'_>, r: &Resource) -> IotResult<PolicyPlan> {
+    let checked = document(scope, r)?;
+    let policy_name = match (optional_string(scope, r, "PolicyName")?, &checked) {
         (Some(name), _) => name,
-        (None, Some(d)) => document_hash(d),
+        (None, Some((text, hash))) => hash.clone().unwrap_or_else(|| document_hash(text)),
         (None, None) => return Err(IotError::new(
             ErrorKind::InvalidRequest,
             "Invalid registration template. Neither policyName nor policyDocument is present in the Template.",
@@ -183,7 +223,7 @@ fn policy_plan(scope: &Scope<'_>, r: &Resource) -> IotResult<PolicyPlan> {
     Ok(PolicyPlan {
         logical_id: r.logical_id.clone(),
         policy_name,
-        document,
+        document: checked.map(|(text, _)| text),
     })
 }
 
