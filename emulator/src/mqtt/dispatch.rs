@@ -1,6 +1,7 @@
 //! The packet loop of an accepted connection: inbound packets (PUBLISH, SUBSCRIBE,
 //! UNSUBSCRIBE, PUBACK, PINGREQ, DISCONNECT), deliveries, server control and the
-//! keep-alive timer. Sending PUBLISH and the QoS 1 window live in [`super::outbound`].
+//! keep-alive timer. Sending PUBLISH and the QoS 1 window live in `super::outbound`,
+//! SUBSCRIBE and UNSUBSCRIBE in `super::subscribe`.
 
 use std::sync::Arc;
 
@@ -8,14 +9,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::time::Instant;
 
-use super::codec::{
-    FrameError, Packet, PropertyId, PubAckPacket, PublishPacket, QoS, ReasonCode, SubAckPacket,
-    SubAckReasonCode, SubscribePacket, UnsubAckPacket, UnsubAckReasonCode, UnsubscribePacket, V5,
-};
+use super::codec::{FrameError, Packet, PubAckPacket, PublishPacket, QoS, ReasonCode, V5};
 use super::connection::{Connection, ReadError};
-use super::limits::{self, MAX_FILTERS_PER_SUBSCRIBE, MAX_PAYLOAD, TOPIC_ALIAS_MAXIMUM};
+use super::limits::{self, MAX_PAYLOAD, TOPIC_ALIAS_MAXIMUM};
 use super::reserved::{self, Disposition};
-use super::router::{Control, Delivery, Message, SubOptions, SubscribeError};
+use super::router::{Control, Delivery, Message};
 use super::session::Session;
 use super::{persist, topic};
 
@@ -45,7 +43,7 @@ pub enum Exit {
     },
 }
 
-type Step = Result<(), Exit>;
+pub(super) type Step = Result<(), Exit>;
 
 /// Packets already read, or deliveries already waiting, handled after an event before the
 /// replies are flushed (then the loop looks at control, shutdown and the timer again).
@@ -68,13 +66,6 @@ fn read_exit(error: ReadError) -> Exit {
         ReadError::Closed => Exit::Lost,
         ReadError::Frame(FrameError::TooLarge) => Exit::Server(ReasonCode::PacketTooLarge),
         ReadError::Frame(FrameError::Malformed(_)) => Exit::Server(ReasonCode::MalformedPacket),
-    }
-}
-
-fn granted(qos: QoS) -> SubAckReasonCode {
-    match qos {
-        QoS::AtMostOnce => SubAckReasonCode::GrantedQoS0,
-        _ => SubAckReasonCode::GrantedQoS1,
     }
 }
 
@@ -288,112 +279,6 @@ impl Session {
             Some(id) => send(conn, &Packet::PubAck(PubAckPacket::new(id))).await,
             None => Ok(()),
         }
-    }
-
-    async fn on_subscribe<S: AsyncRead + AsyncWrite + Unpin>(
-        &mut self,
-        conn: &mut Connection<S>,
-        subscribe: SubscribePacket,
-    ) -> Step {
-        if subscribe
-            .properties
-            .contains(PropertyId::SubscriptionIdentifier)
-        {
-            return Err(Exit::Server(
-                ReasonCode::SubscriptionIdentifiersNotSupported,
-            ));
-        }
-        self.authorize_subscribe(&subscribe)?;
-        let mut retained = Vec::new();
-        let mut ack = SubAckPacket::new(subscribe.packet_id);
-        ack.protocol_version = self.version;
-        let mut topics = Vec::new();
-        for (index, requested) in subscribe.filters.iter().enumerate() {
-            let code = self.subscribe_one(index, requested, &mut retained);
-            if matches!(
-                code,
-                SubAckReasonCode::GrantedQoS0 | SubAckReasonCode::GrantedQoS1
-            ) {
-                topics.push(requested.filter.clone());
-            }
-            ack.reason_codes.push(code);
-        }
-        send(conn, &Packet::SubAck(ack)).await?;
-        self.announce_subscriptions("subscribed", &topics);
-        for delivery in retained {
-            self.deliver(conn, delivery).await?;
-        }
-        Ok(())
-    }
-
-    fn subscribe_one(
-        &self,
-        index: usize,
-        requested: &super::codec::TopicFilter,
-        retained: &mut Vec<Delivery>,
-    ) -> SubAckReasonCode {
-        let v5 = self.version == V5;
-        let failure = |v5_code| {
-            if v5 {
-                v5_code
-            } else {
-                SubAckReasonCode::UnspecifiedError
-            }
-        };
-        if index >= MAX_FILTERS_PER_SUBSCRIBE {
-            return failure(SubAckReasonCode::QuotaExceeded);
-        }
-        let Ok(filter) = topic::parse_filter(&requested.filter) else {
-            return failure(SubAckReasonCode::TopicFilterInvalid);
-        };
-        if !self.may_subscribe(&requested.filter) {
-            return failure(SubAckReasonCode::NotAuthorized);
-        }
-        // AWS grants at most QoS 1 (a QoS 2 request is granted QoS 1).
-        let qos = match requested.options.qos {
-            QoS::AtMostOnce => QoS::AtMostOnce,
-            _ => QoS::AtLeastOnce,
-        };
-        let options = SubOptions {
-            qos,
-            no_local: requested.options.no_local,
-        };
-        let router = &self.broker.shared.router;
-        match router.subscribe(&self.client_id, &requested.filter, filter, options) {
-            Ok(found) => {
-                if requested.options.retain_handling != super::codec::RetainHandling::DoNotSend {
-                    retained.extend(found);
-                }
-                granted(qos)
-            }
-            Err(SubscribeError::QuotaExceeded) => failure(SubAckReasonCode::QuotaExceeded),
-            Err(SubscribeError::NotConnected) => failure(SubAckReasonCode::UnspecifiedError),
-        }
-    }
-
-    async fn on_unsubscribe<S: AsyncRead + AsyncWrite + Unpin>(
-        &mut self,
-        conn: &mut Connection<S>,
-        unsubscribe: UnsubscribePacket,
-    ) -> Step {
-        let mut ack = UnsubAckPacket::new(unsubscribe.packet_id);
-        ack.protocol_version = self.version;
-        let router = &self.broker.shared.router;
-        let mut topics = Vec::new();
-        for raw in &unsubscribe.filters {
-            let code = if topic::parse_filter(raw).is_err() {
-                UnsubAckReasonCode::TopicFilterInvalid
-            } else if router.unsubscribe(&self.client_id, raw) {
-                topics.push(raw.clone());
-                UnsubAckReasonCode::Success
-            } else {
-                UnsubAckReasonCode::NoSubscriptionExisted
-            };
-            ack.reason_codes.push(code);
-        }
-        send(conn, &Packet::UnsubAck(ack)).await?;
-        self.announce_subscriptions("unsubscribed", &topics);
-        Ok(())
     }
 
     /// Sends one message to this client (unless its policy denies `iot:Receive` on the

@@ -7,7 +7,8 @@
 //!   handed to the same session code.
 //! - [`dispatch`]: the packet loop; [`connection`] frames packets with [`codec`];
 //!   `inbound` acknowledges a PUBLISH once it is routed and stored (group commit);
-//!   `outbound` sends PUBLISH through the QoS 1 window.
+//!   `outbound` sends PUBLISH through the QoS 1 window; `subscribe` answers SUBSCRIBE and
+//!   UNSUBSCRIBE.
 //! - [`authorize`]: policy checks at CONNECT, PUBLISH, SUBSCRIBE and every delivery.
 //! - [`router`]: sessions, subscriptions, fan-out, each session's QoS 1 queue (publishers
 //!   held while it is full), retained messages and persistent sessions (kept in the
@@ -46,6 +47,7 @@ pub mod router;
 mod service_publisher;
 pub mod session;
 pub mod shadow_topics;
+mod subscribe;
 pub mod topic;
 pub mod websocket;
 

@@ -359,66 +359,6 @@ impl Router {
         Ok(Published { full, pending })
     }
 
-    /// Sends a reserved-topic reply to one connection only, if it is still connected and
-    /// subscribed (unshared) to a filter matching the reply topic; `false` otherwise.
-    pub fn reply_to(&self, client_id: &str, conn_id: u64, message: Message) -> bool {
-        self.reply(client_id, conn_id, message, false)
-    }
-
-    /// Sends a jobs reply to one connection only, subscribed or not (AWS delivers jobs
-    /// `/accepted` and `/rejected` to the requester alone; shadow-jobs-rules §0.4), at
-    /// the QoS of a matching subscription or else the message's; `false` if gone.
-    pub fn reply_direct(&self, client_id: &str, conn_id: u64, message: Message) -> bool {
-        self.reply(client_id, conn_id, message, true)
-    }
-
-    fn reply(&self, client_id: &str, conn_id: u64, message: Message, unsubscribed: bool) -> bool {
-        let state = self.lock();
-        let Some(client) = state.clients.get(client_id) else {
-            return false;
-        };
-        let Some(handle) = client.handle.as_ref().filter(|h| h.conn_id == conn_id) else {
-            return false;
-        };
-        let subscribed = client
-            .session
-            .subscriptions
-            .values()
-            .filter(|(f, _)| f.share.is_none() && topic::matches(&f.pattern, &message.topic))
-            .map(|(_, o)| o.qos)
-            .reduce(max_qos);
-        let qos = match (subscribed, unsubscribed) {
-            (Some(qos), _) => qos,
-            (None, true) => message.qos,
-            (None, false) => return false,
-        };
-        let qos = min_qos(message.qos, qos);
-        let delivery = Delivery::new(Arc::new(message), qos, None, self.now_ms());
-        handle.deliveries.try_send(delivery).is_ok()
-    }
-
-    /// Asks every connection authenticated with `certificate_id` to close.
-    pub fn disconnect_certificate(&self, certificate_id: &str, reason: ReasonCode) -> usize {
-        let state = self.lock();
-        let handles = state.clients.values().filter_map(|c| c.handle.as_ref());
-        handles
-            .filter(|h| h.principal_id == certificate_id)
-            .filter(|h| h.control.send(Control::Disconnect(reason)).is_ok())
-            .count()
-    }
-
-    /// Sends `control` to the connection of `client_id`; `false` if it is not connected.
-    pub fn control_client(&self, client_id: &str, control: Control) -> bool {
-        let state = self.lock();
-        let handle = state.clients.get(client_id).and_then(|c| c.handle.as_ref());
-        handle.is_some_and(|h| h.control.send(control).is_ok())
-    }
-
-    /// Asks the connection of `client_id` to close; `false` if it is not connected.
-    pub fn disconnect_client(&self, client_id: &str, reason: ReasonCode) -> bool {
-        self.control_client(client_id, Control::Disconnect(reason))
-    }
-
     /// The filters of `client_id`'s session (connected or not), as written, sorted.
     pub fn subscriptions(&self, client_id: &str) -> Vec<String> {
         let state = self.lock();
@@ -438,51 +378,13 @@ impl Router {
     }
 }
 
-/// A share-group member: (offline, client id, subscription QoS).
-type Member = (bool, String, QoS);
-
-/// Who receives a message on `topic`, and at which subscription QoS: every client with a
-/// matching ordinary subscription (once, at its highest QoS), plus one member per matching
-/// share group, preferring connected members. Expired offline sessions receive nothing.
-fn recipients(state: &mut State, publisher: &str, topic: &str, now: i64) -> Vec<(String, QoS)> {
-    let mut out = Vec::new();
-    let mut groups: BTreeMap<(String, String), Vec<Member>> = BTreeMap::new();
-    for (client_id, client) in &state.clients {
-        if client.session.expired(now) {
-            continue;
-        }
-        let mut best: Option<QoS> = None;
-        for (filter, options) in client.session.subscriptions.values() {
-            if !topic::matches(&filter.pattern, topic) {
-                continue;
-            }
-            if let Some(group) = &filter.share {
-                let key = (group.clone(), filter.pattern.clone());
-                let member = (client.handle.is_none(), client_id.clone(), options.qos);
-                groups.entry(key).or_default().push(member);
-            } else if !(options.no_local && client_id == publisher) {
-                best = Some(best.map_or(options.qos, |q| max_qos(q, options.qos)));
-            }
-        }
-        if let Some(qos) = best {
-            out.push((client_id.clone(), qos));
-        }
-    }
-    for mut members in groups.into_values() {
-        members.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        let online = members.iter().filter(|(offline, _, _)| !offline).count();
-        let pool = if online > 0 { online } else { members.len() };
-        state.share_turn = state.share_turn.wrapping_add(1);
-        let (_, client_id, qos) = members.swap_remove(state.share_turn % pool);
-        out.push((client_id, qos));
-    }
-    out
-}
-
+mod audience;
+mod direct;
 mod queue;
 mod sessions;
 mod store;
 
+use audience::recipients;
 pub use sessions::{AttachRequest, Attached, Departure};
 
 #[cfg(test)]
