@@ -27,6 +27,21 @@ fn shadow_policy(case: &Case) -> String {
     .to_string()
 }
 
+/// A thing named after `name`, with a certificate holding the shadow policy (created as
+/// `policy_name`), connected as that thing.
+async fn shadow_device(case: &mut Case, name: &str, policy_name: &str) -> (String, Connection) {
+    let thing = case.name(name);
+    let cert = case.create_certificate().await;
+    let policy = shadow_policy(case);
+    let policy = case.create_policy(policy_name, &policy).await;
+    case.attach_policy(&policy, &cert.certificate_arn).await;
+    case.create_thing_with(&thing, &cert.certificate_arn).await;
+    let conn = Connection::connect(&case.mqtt(&thing, cert.identity.clone()))
+        .await
+        .expect("connect");
+    (thing, conn)
+}
+
 /// Publishes `body` on `prefix/op` and collects one message on each of `replies`
 /// (`prefix/<reply>`), in whatever order they come.
 async fn request(
@@ -89,15 +104,7 @@ async fn classic_and_named_shadows_over_mqtt() {
     let Some(mut case) = Case::start().await else {
         return;
     };
-    let thing = case.name("conf-shadow");
-    let cert = case.create_certificate().await;
-    let policy = shadow_policy(&case);
-    let policy = case.create_policy("ConfShadowPolicy", &policy).await;
-    case.attach_policy(&policy, &cert.certificate_arn).await;
-    case.create_thing_with(&thing, &cert.certificate_arn).await;
-    let mut conn = Connection::connect(&case.mqtt(&thing, cert.identity.clone()))
-        .await
-        .expect("connect");
+    let (thing, mut conn) = shadow_device(&mut case, "conf-shadow", "ConfShadowPolicy").await;
     let p = format!("$aws/things/{thing}/shadow");
     let n = format!("{p}/name/conf");
     subscribe_all(&mut conn, &p).await;
@@ -218,15 +225,8 @@ async fn malformed_updates_are_rejected_with_aws_codes() {
     let Some(mut case) = Case::start().await else {
         return;
     };
-    let thing = case.name("conf-shadow-bad");
-    let cert = case.create_certificate().await;
-    let policy = shadow_policy(&case);
-    let policy = case.create_policy("ConfShadowBadPolicy", &policy).await;
-    case.attach_policy(&policy, &cert.certificate_arn).await;
-    case.create_thing_with(&thing, &cert.certificate_arn).await;
-    let mut conn = Connection::connect(&case.mqtt(&thing, cert.identity.clone()))
-        .await
-        .expect("connect");
+    let (thing, mut conn) =
+        shadow_device(&mut case, "conf-shadow-bad", "ConfShadowBadPolicy").await;
     let p = format!("$aws/things/{thing}/shadow");
     subscribe_all(&mut conn, &p).await;
     let deep = json!({"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}});

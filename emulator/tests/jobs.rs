@@ -7,7 +7,7 @@
 mod common;
 
 use iot_emulator::Running;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// The shared emulator.
 fn shared() -> &'static Running {
@@ -16,23 +16,7 @@ fn shared() -> &'static Running {
 
 /// Runs one scenario of `tests/py/jobs.py`; what it printed before `done`.
 fn scenario(name: &str) -> Value {
-    let ready = &shared().ready;
-    let options = json!({
-        "api": ready.api_url,
-        "host": ready.mqtt_host,
-        "port": ready.mqtt_port,
-        "ca": ready.root_ca_path,
-        "prefix": format!("jobs-{name}"),
-    });
-    let out = common::run_python("jobs.py", &[name, &options.to_string()]);
-    assert!(
-        out.success && out.stdout.ends_with("done\n"),
-        "jobs.py {name} failed:\n{}{}",
-        out.stdout,
-        out.stderr
-    );
-    let line = out.stdout.lines().next().unwrap_or_default();
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}"))
+    common::python_scenario("jobs.py", name, &shared().ready, &format!("jobs-{name}"))
 }
 
 #[test]

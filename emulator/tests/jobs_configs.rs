@@ -21,23 +21,8 @@ fn shared() -> &'static Running {
 fn scenario(name: &str) -> Value {
     static TURN: Mutex<()> = Mutex::new(());
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
-    let ready = &shared().ready;
-    let options = json!({
-        "api": ready.api_url,
-        "host": ready.mqtt_host,
-        "port": ready.mqtt_port,
-        "ca": ready.root_ca_path,
-        "prefix": format!("jc-{name}").replace('_', "-"),
-    });
-    let out = common::run_python("jobs_configs.py", &[name, &options.to_string()]);
-    assert!(
-        out.success && out.stdout.ends_with("done\n"),
-        "jobs_configs.py {name} failed:\n{}{}",
-        out.stdout,
-        out.stderr
-    );
-    let line = out.stdout.lines().next().unwrap_or_default();
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}"))
+    let prefix = format!("jc-{name}").replace('_', "-");
+    common::python_scenario("jobs_configs.py", name, &shared().ready, &prefix)
 }
 
 #[test]

@@ -280,6 +280,33 @@ pub fn run_python(script: &str, args: &[&str]) -> CliResult {
     into_result(cmd.output().expect("run python"))
 }
 
+/// Runs scenario `name` of `tests/py/<script>` against `ready` with the JSON options
+/// the scenario scripts take (`api`, `host`, `port`, `ca`, `prefix`); panics unless it
+/// ends with `done`, and returns the JSON line it printed first.
+pub fn python_scenario(
+    script: &str,
+    name: &str,
+    ready: &iot_emulator::ReadyInfo,
+    prefix: &str,
+) -> Value {
+    let options = serde_json::json!({
+        "api": ready.api_url,
+        "host": ready.mqtt_host,
+        "port": ready.mqtt_port,
+        "ca": ready.root_ca_path,
+        "prefix": prefix,
+    });
+    let out = run_python(script, &[name, &options.to_string()]);
+    assert!(
+        out.success && out.stdout.ends_with("done\n"),
+        "{script} {name} failed:\n{}{}",
+        out.stdout,
+        out.stderr
+    );
+    let line = out.stdout.lines().next().unwrap_or_default();
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}"))
+}
+
 /// [`run_python`] off the async runtime.
 pub async fn run_python_async(script: &'static str, args: Vec<String>) -> CliResult {
     tokio::task::spawn_blocking(move || {
