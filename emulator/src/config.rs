@@ -28,6 +28,11 @@ pub struct Config {
     #[arg(long, env = "IOT_EMULATOR_WS_ADDR", default_value = "127.0.0.1:8884")]
     pub ws_addr: SocketAddr,
 
+    /// The iot:Jobs endpoint's HTTPS listener (iot-jobs-data, SigV4, server-authenticated
+    /// TLS with the broker's server certificate). Port 0 picks one.
+    #[arg(long, env = "IOT_EMULATOR_JOBS_ADDR", default_value = "127.0.0.1:8444")]
+    pub jobs_addr: SocketAddr,
+
     /// Credentials-provider HTTPS listener. Port 0 picks one.
     #[arg(
         long,
@@ -129,6 +134,7 @@ impl Config {
             mqtt_addr: any,
             mqtt_extra_addrs: Vec::new(),
             ws_addr: any,
+            jobs_addr: any,
             credentials_addr: any,
             data_dir: None,
             in_memory: true,

@@ -40,6 +40,10 @@ pub fn render(ready: &ReadyInfo) -> String {
         ("IOT_EMULATOR_MQTT_PORT", &ready.mqtt_port.to_string()),
         ("IOT_EMULATOR_MQTT_WS_URL", ready.mqtt_ws_url.as_str()),
         ("IOT_EMULATOR_MQTT_WS_PORT", &ready.mqtt_ws_port.to_string()),
+        // iot-jobs-data over HTTPS, as DescribeEndpoint `iot:Jobs` names it; the API port
+        // (AWS_ENDPOINT_URL) serves it over plain HTTP too.
+        ("IOT_EMULATOR_JOBS_URL", ready.jobs_url.as_str()),
+        ("IOT_EMULATOR_JOBS_ENDPOINT", ready.jobs_endpoint.as_str()),
         (
             "IOT_EMULATOR_CREDENTIALS_URL",
             ready.credentials_url.as_str(),
@@ -95,11 +99,13 @@ mod tests {
     }
 
     #[test]
-    fn the_websocket_endpoint_is_exported() {
+    fn the_websocket_and_jobs_endpoints_are_exported() {
         let ready: ReadyInfo = serde_json::from_value(serde_json::json!({
             "api_url": "http://127.0.0.1:1", "mqtt_host": "127.0.0.1", "mqtt_port": 2,
             "credentials_url": "https://127.0.0.1:3", "root_ca_path": "/ca.pem",
             "mqtt_ws_url": "wss://127.0.0.1:4/mqtt", "mqtt_ws_port": 4,
+            "jobs_url": "https://127.0.0.1:5",
+            "jobs_endpoint": "a.jobs.iot.us-east-1.amazonaws.com",
             "region": "us-east-1", "account_id": "123456789012",
             "data_ats_endpoint": "a-ats.iot.us-east-1.amazonaws.com",
             "credentials_endpoint": "c.credentials.iot.us-east-1.amazonaws.com",
@@ -110,6 +116,8 @@ mod tests {
         for line in [
             "export IOT_EMULATOR_MQTT_WS_URL='wss://127.0.0.1:4/mqtt'\n",
             "export IOT_EMULATOR_MQTT_WS_PORT='4'\n",
+            "export IOT_EMULATOR_JOBS_URL='https://127.0.0.1:5'\n",
+            "export IOT_EMULATOR_JOBS_ENDPOINT='a.jobs.iot.us-east-1.amazonaws.com'\n",
         ] {
             assert!(text.contains(line), "{text}");
         }

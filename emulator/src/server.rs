@@ -32,6 +32,12 @@ pub struct ReadyInfo {
     pub mqtt_ws_url: String,
     #[serde(default)]
     pub mqtt_ws_port: u16,
+    /// The iot:Jobs endpoint's HTTPS listener, `https://<host>:<port>` (iot-jobs-data), and
+    /// the endpoint name DescribeEndpoint returns for it.
+    #[serde(default)]
+    pub jobs_url: String,
+    #[serde(default)]
+    pub jobs_endpoint: String,
     pub root_ca_path: String,
     pub region: String,
     pub account_id: String,
@@ -143,6 +149,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     mqtt_addrs.extend(mqtt_extra.iter().map(|(_, a)| a.to_string()));
     let (creds, creds_addr) = bind(config.credentials_addr).await?;
     let (ws, ws_addr) = bind(config.ws_addr).await?;
+    let (jobs, jobs_addr) = bind(config.jobs_addr).await?;
     let (shutdown, watch_rx) = watch::channel(false);
     let tls = RegionTls::new(regions.clone(), &[crate::tls::ALPN_MQTT])?;
     let https = RegionTls::new(regions.clone(), &[crate::tls::ALPN_HTTP1])?;
@@ -181,6 +188,12 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             watch_rx.clone(),
         )),
         tokio::spawn(crate::credentials::serve(creds, https, watch_rx.clone())),
+        tokio::spawn(crate::api::jobs_endpoint::serve(
+            jobs,
+            regions.clone(),
+            wss.clone(),
+            watch_rx.clone(),
+        )),
         tokio::spawn(crate::mqtt::websocket::serve(
             ws,
             crate::mqtt::websocket::WebSockets {
@@ -207,6 +220,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             crate::mqtt::websocket::PATH
         ),
         mqtt_ws_port: ws_addr.port(),
+        jobs_url: format!("https://{}", advertised(jobs_addr)),
+        jobs_endpoint: emulator.endpoints.jobs.clone(),
         root_ca_path: emulator.root_ca_path.display().to_string(),
         region: config.region.clone(),
         account_id: config.account_id.clone(),

@@ -21,7 +21,7 @@ doc = yaml.safe_load(open(sys.argv[1]))
 svc = doc["services"]["emulator"]
 assert svc["build"] == ".", svc
 ports = {p.split(":")[1].split()[0] for p in svc["ports"]}
-assert ports == {"4566", "8883", "8443", "8884"}, ports
+assert ports == {"4566", "8883", "8443", "8444", "8884"}, ports
 assert any(v.endswith(":/data") for v in svc["volumes"]), svc["volumes"]
 assert "/_emulator/health" in " ".join(svc["healthcheck"]["test"])
 print("ok")

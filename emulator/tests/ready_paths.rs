@@ -10,7 +10,7 @@ fn a_relative_data_dir_gives_absolute_paths() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_iot-emulator"))
         .args(["--api-addr", "127.0.0.1:0", "--mqtt-addr", "127.0.0.1:0"])
         .args(["--credentials-addr", "127.0.0.1:0", "--data-dir", "data"])
-        .args(["--ws-addr", "127.0.0.1:0"])
+        .args(["--ws-addr", "127.0.0.1:0", "--jobs-addr", "127.0.0.1:0"])
         .current_dir(cwd.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

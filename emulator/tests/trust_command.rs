@@ -15,9 +15,11 @@ const EXE: &str = env!("CARGO_BIN_EXE_iot-emulator");
 const HOSTS: &str = "127.0.0.1 localhost\n::1 localhost ip6-localhost\n";
 const DATA: &str = "abc123-ats.iot.cn-north-1.amazonaws.com.cn";
 const CREDS: &str = "def456.credentials.iot.cn-north-1.amazonaws.com.cn";
+const JOBS: &str = "abc123.jobs.iot.cn-north-1.amazonaws.com.cn";
 
 /// A scratch root with a Debian-style store and a ready file whose MQTT listener is
-/// also on 0.0.0.0:443 and whose credentials provider is on 127.0.0.2:443.
+/// also on 0.0.0.0:443, whose credentials provider is on 127.0.0.2:443 and whose iot:Jobs
+/// endpoint is on 127.0.0.3:443.
 fn scratch() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
@@ -29,6 +31,7 @@ fn scratch() -> (tempfile::TempDir, PathBuf) {
         "api_url": "http://127.0.0.1:4566", "mqtt_host": "127.0.0.1", "mqtt_port": 8883,
         "mqtt_addrs": ["127.0.0.1:8883", "0.0.0.0:443"],
         "credentials_url": "https://127.0.0.2:443",
+        "jobs_url": "https://127.0.0.3:443", "jobs_endpoint": JOBS,
         "root_ca_path": root.join("root-ca.pem"), "region": "cn-north-1",
         "account_id": "123456789012", "data_ats_endpoint": DATA,
         "credentials_endpoint": CREDS, "data_dir": null,
@@ -95,8 +98,12 @@ fn a_scratch_root_gets_the_ca_and_hosts_once_and_loses_exactly_them() {
     );
     let data_line = format!("127.0.0.1 {DATA} # added by iot-emulator trust");
     let creds_line = format!("127.0.0.2 {CREDS} # added by iot-emulator trust");
+    let jobs_line = format!("127.0.0.3 {JOBS} # added by iot-emulator trust");
     let hosts = std::fs::read_to_string(root.join("etc/hosts")).unwrap();
-    assert_eq!(hosts, format!("{HOSTS}{data_line}\n{creds_line}\n"));
+    assert_eq!(
+        hosts,
+        format!("{HOSTS}{data_line}\n{creds_line}\n{jobs_line}\n")
+    );
     for said in [
         &format!(
             "added {}",
@@ -106,6 +113,7 @@ fn a_scratch_root_gets_the_ca_and_hosts_once_and_loses_exactly_them() {
         ),
         &data_line,
         &creds_line,
+        &jobs_line,
         &"skipped `update-ca-certificates`: scratch root".to_string(),
     ] {
         assert!(out.contains(said.as_str()), "{said}: {out}");
@@ -239,6 +247,7 @@ fn aws_pointed_device_code_runs_unmodified_in_a_namespace() {
         "ran update-ca-certificates",
         "via the system trust store: ok",
         ":443: ok",
+        "jobs SUCCEEDED over https://",
         "443 untrusted: yes",
     ] {
         assert!(stdout.contains(said), "{said}: {stdout}");

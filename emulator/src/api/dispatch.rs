@@ -151,9 +151,14 @@ impl Fronts {
     }
 }
 
+/// The signing service of a request's SigV4 credential scope, if it is signed.
+pub(super) fn signed_service(request: &Request) -> Option<String> {
+    credential_scope(request).map(|(_, service)| service)
+}
+
 /// The service a request was signed for, or its path when unsigned.
 fn route(request: &Request) -> Route {
-    match credential_scope(request).map(|(_, service)| service) {
+    match signed_service(request) {
         Some(service) if service == "iot" => Route::Iot,
         Some(service) if DATA_SCOPES.contains(&service.as_str()) => Route::IotData,
         Some(service) if service == "iot-jobs-data" => Route::JobsData,

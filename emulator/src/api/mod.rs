@@ -15,6 +15,7 @@ pub mod iot_data;
 pub mod job_templates;
 pub mod jobs;
 pub mod jobs_data;
+pub mod jobs_endpoint;
 pub mod lambda;
 pub mod logs;
 pub mod policies;

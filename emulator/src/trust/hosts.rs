@@ -36,7 +36,8 @@ fn reachable(addr: SocketAddr) -> IpAddr {
 }
 
 /// The Data-ATS name goes to the MQTT address on port 443 if there is one, else to the
-/// main MQTT address; the credentials name to the credentials listener.
+/// main MQTT address; the credentials name to the credentials listener, and the jobs
+/// name to the iot:Jobs HTTPS listener.
 pub fn entries(ready: &ReadyInfo) -> Vec<Entry> {
     let mqtt: Vec<SocketAddr> = ready
         .mqtt_addrs
@@ -48,15 +49,21 @@ pub fn entries(ready: &ReadyInfo) -> Vec<Entry> {
         .find(|a| a.port() == AWS_PORT)
         .or(mqtt.first())
         .copied();
-    let credentials = ready
-        .credentials_url
-        .strip_prefix("https://")
-        .and_then(|a| a.parse::<SocketAddr>().ok());
+    let https = |url: &str| {
+        url.strip_prefix("https://")
+            .and_then(|a| a.parse::<SocketAddr>().ok())
+    };
+    let credentials = https(&ready.credentials_url);
+    let jobs = https(&ready.jobs_url);
     let mut out = Vec::new();
     for (addr, name) in [
         (data, &ready.data_ats_endpoint),
         (credentials, &ready.credentials_endpoint),
+        (jobs, &ready.jobs_endpoint),
     ] {
+        if name.is_empty() {
+            continue; // a ready file written before the jobs listener existed
+        }
         let ip = addr.map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), reachable);
         out.push(Entry {
             ip,

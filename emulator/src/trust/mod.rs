@@ -1,5 +1,5 @@
 //! `iot-emulator trust`: puts the emulator's root CA into the system trust store and,
-//! with `--hosts`, its Data-ATS and credentials endpoint names into `/etc/hosts`, so
+//! with `--hosts`, its Data-ATS, credentials and iot:Jobs endpoint names into `/etc/hosts`, so
 //! device code written for AWS (port 443, the system store, the real endpoint name) runs
 //! unmodified. `--uninstall` takes out exactly what it put in. It reports every change
 //! and refuses, having changed nothing, when it may not write what it must.
@@ -259,7 +259,8 @@ fn hosts_lines(
         for entry in entries.iter().filter(|e| !e.on_aws_port) {
             report.push(format!(
                 "note: {} is not served on port {}, where AWS device SDKs connect \
-                 (e.g. --mqtt-extra-addr 127.0.0.1:443 --credentials-addr 127.0.0.2:443)",
+                 (e.g. --mqtt-extra-addr 127.0.0.1:443 --credentials-addr 127.0.0.2:443 \
+                 --jobs-addr 127.0.0.3:443)",
                 entry.name,
                 hosts::AWS_PORT
             ));

@@ -190,6 +190,8 @@ pub fn spawn_binary_with(
             "127.0.0.1:0",
             "--ws-addr",
             "127.0.0.1:0",
+            "--jobs-addr",
+            "127.0.0.1:0",
         ])
         .args(flags)
         .arg("--data-dir")
@@ -294,6 +296,7 @@ pub fn python_scenario(
         "host": ready.mqtt_host,
         "port": ready.mqtt_port,
         "ca": ready.root_ca_path,
+        "jobs": ready.jobs_url,
         "prefix": prefix,
     });
     let out = run_python(script, &[name, &options.to_string()]);

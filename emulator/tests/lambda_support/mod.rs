@@ -125,6 +125,8 @@ pub fn spawn_with_user_env(data: &Path) -> Binary {
             "127.0.0.1:0",
             "--ws-addr",
             "127.0.0.1:0",
+            "--jobs-addr",
+            "127.0.0.1:0",
             "--lambda-runtime",
             &runtime,
         ])

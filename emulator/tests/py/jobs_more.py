@@ -5,6 +5,8 @@ import json
 import time
 import urllib.request
 
+import boto3
+
 from jobs import TIMEOUT, Device, check, clients, error_code, provision
 
 DOC = json.dumps({"operation": "reboot"})
@@ -155,6 +157,13 @@ def http(o):
     check("execution" not in none, f"nothing pending: {none}")
     code = error_code(data.describe_job_execution, thingName=thing, jobId="nope")
     check(code == ("ResourceNotFoundException", 404), f"missing: {code}")
+    # The iot:Jobs endpoint's own listener: HTTPS with the emulator's CA, iot-jobs-data only.
+    tls = boto3.client("iot-jobs-data", endpoint_url=o["jobs"], verify=o["ca"])
+    over_tls = tls.describe_job_execution(thingName=thing, jobId=job)["execution"]
+    check(over_tls["status"] == "SUCCEEDED", f"over TLS: {over_tls}")
+    wrong = boto3.client("iot", endpoint_url=o["jobs"], verify=o["ca"])
+    code = error_code(wrong.describe_thing, thingName=thing)
+    check(code == ("InvalidSignatureException", 403), f"iot at the jobs endpoint: {code}")
     return {"status": got["status"], "version": got["versionNumber"]}
 
 

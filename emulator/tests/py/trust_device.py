@@ -2,10 +2,12 @@
 AWS IoT Device SDK v2 connects to the Data-ATS endpoint name on port 443 and, like the
 field notes' scripts (which pass `ca_filepat=`, a typo the SDK ignores), trusts the
 system store. It also fetches credentials from the credentials endpoint name on 443
-with awscrt's X.509 provider, which hard-codes that port.
+with awscrt's X.509 provider, which hard-codes that port, and runs a job to SUCCEEDED with
+boto3 `iot-jobs-data` at the name DescribeEndpoint returns for `iot:Jobs`, on 443 (boto3
+verifies against its own bundle unless told otherwise, so it is given the system store's).
 
 With `expect-untrusted` it checks instead that a TLS handshake with either name fails
-certificate verification against the system store (Python's ssl: awscrt's s2n delays its
+certificate verification against the system store (the jobs name too; Python's ssl: awscrt's s2n delays its
 failures by 10 to 30 s to blind timing attacks).
 
 usage: trust_device.py API_URL DATA_ENDPOINT CREDENTIALS_ENDPOINT WORK_DIR expect-ok|expect-untrusted
@@ -24,6 +26,7 @@ from awscrt import mqtt5
 
 api, endpoint, cred_endpoint, work, expect = sys.argv[1:6]
 TIMEOUT = 20
+SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 
 def make_device():
@@ -95,8 +98,27 @@ def untrusted(name):
         return True, e.verify_message
 
 
+def jobs_endpoint():
+    return boto3.client("iot", endpoint_url=api).describe_endpoint(
+        endpointType="iot:Jobs")["endpointAddress"]
+
+
+def run_job():
+    """boto3 iot-jobs-data, at the iot:Jobs endpoint name, runs a job to SUCCEEDED."""
+    iot = boto3.client("iot", endpoint_url=api)
+    host = jobs_endpoint()
+    arn = iot.describe_thing(thingName="trust-thing")["thingArn"]
+    iot.create_job(jobId="trust-job", targets=[arn], document='{"step": "reboot"}')
+    data = boto3.client("iot-jobs-data", endpoint_url=f"https://{host}", verify=SYSTEM_BUNDLE)
+    started = data.start_next_pending_job_execution(thingName="trust-thing")["execution"]
+    data.update_job_execution(thingName="trust-thing", jobId=started["jobId"], status="SUCCEEDED")
+    got = iot.describe_job_execution(jobId="trust-job", thingName="trust-thing")["execution"]
+    return host, got["status"]
+
+
 if expect == "expect-untrusted":
-    results = [(name, *untrusted(name)) for name in (endpoint, cred_endpoint)]
+    names = (endpoint, cred_endpoint, jobs_endpoint())
+    results = [(name, *untrusted(name)) for name in names]
     for name, ok, why in results:
         print(f"{name}:443 untrusted: {'yes' if ok else 'no'} ({why})")
     sys.exit(0 if all(ok for _, ok, _ in results) else 1)
@@ -105,4 +127,6 @@ ok_mqtt, why_mqtt = connect(paths)
 print(f"mqtt {endpoint}:443 via the system trust store: {'ok' if ok_mqtt else 'failed'} {why_mqtt or ''}")
 ok_creds, why_creds = credentials(paths)
 print(f"credentials {cred_endpoint}:443: {'ok' if ok_creds else 'failed'} {why_creds or ''}")
-sys.exit(0 if ok_mqtt and ok_creds else 1)
+jobs_host, jobs_status = run_job()
+print(f"jobs {jobs_status} over https://{jobs_host}")
+sys.exit(0 if ok_mqtt and ok_creds and jobs_status == "SUCCEEDED" else 1)

@@ -23,6 +23,7 @@ cp /etc/ssl/certs/ca-certificates.crt "$scratch/bundle.orig"
 data="$scratch/data"
 "$exe" --data-dir "$data" --api-addr 127.0.0.1:0 --mqtt-addr 127.0.0.1:0 \
     --mqtt-extra-addr 127.0.0.1:443 --credentials-addr 127.0.0.2:443 --ws-addr 127.0.0.1:0 \
+    --jobs-addr 127.0.0.3:443 \
     --ready-file "$scratch/ready.json" >"$scratch/emulator.out" 2>"$scratch/emulator.err" &
 emulator=$!
 trap 'kill $emulator 2>/dev/null || true' EXIT
