@@ -15,6 +15,9 @@ use crate::regions::{RegionHook, Regions};
 use crate::state::Emulator;
 use crate::tls::RegionTls;
 
+mod ready_files;
+use ready_files::ReadyFiles;
+
 /// What a started emulator tells its clients (the ready file and stdout line).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ReadyInfo {
@@ -132,6 +135,82 @@ async fn forward_registry_events(
     }
 }
 
+/// Every listener, bound before anything is served.
+struct Listeners {
+    api: (TcpListener, SocketAddr),
+    mqtt: (TcpListener, SocketAddr),
+    mqtt_extra: Vec<(TcpListener, SocketAddr)>,
+    credentials: (TcpListener, SocketAddr),
+    ws: (TcpListener, SocketAddr),
+    jobs: (TcpListener, SocketAddr),
+}
+
+impl Listeners {
+    async fn bind(config: &Config) -> Result<Self, StartError> {
+        let mut mqtt_extra = Vec::new();
+        for addr in &config.mqtt_extra_addrs {
+            mqtt_extra.push(bind(*addr).await?);
+        }
+        Ok(Listeners {
+            api: bind(config.api_addr).await?,
+            mqtt: bind(config.mqtt_addr).await?,
+            mqtt_extra,
+            credentials: bind(config.credentials_addr).await?,
+            ws: bind(config.ws_addr).await?,
+            jobs: bind(config.jobs_addr).await?,
+        })
+    }
+
+    /// What clients are told: every bound address, and the default region's names.
+    fn ready(&self, config: &Config, emulator: &Emulator, regions: &Regions) -> ReadyInfo {
+        let mut mqtt_addrs = vec![self.mqtt.1.to_string()];
+        mqtt_addrs.extend(self.mqtt_extra.iter().map(|(_, a)| a.to_string()));
+        let ws = self.ws.1;
+        ReadyInfo {
+            api_url: format!("http://{}", advertised(self.api.1)),
+            mqtt_host: advertised(self.mqtt.1).ip().to_string(),
+            mqtt_port: self.mqtt.1.port(),
+            mqtt_addrs,
+            credentials_url: format!("https://{}", advertised(self.credentials.1)),
+            mqtt_ws_url: format!("wss://{}{}", advertised(ws), crate::mqtt::websocket::PATH),
+            mqtt_ws_port: ws.port(),
+            jobs_url: format!("https://{}", advertised(self.jobs.1)),
+            jobs_endpoint: emulator.endpoints.jobs.clone(),
+            root_ca_path: emulator.root_ca_path.display().to_string(),
+            region: config.region.clone(),
+            account_id: config.account_id.clone(),
+            data_ats_endpoint: emulator.endpoints.data_ats.clone(),
+            credentials_endpoint: emulator.endpoints.credentials.clone(),
+            data_dir: config.resolved_data_dir().map(|d| d.display().to_string()),
+            regions: regions.names(),
+        }
+    }
+}
+
+/// The TLS configurations of the listeners: mutual TLS for MQTT (ALPN `x-amzn-mqtt-ca`)
+/// and the credentials provider (`http/1.1`); server authentication only for WebSockets
+/// and the iot:Jobs endpoint.
+struct Tls {
+    mqtt: RegionTls,
+    credentials: RegionTls,
+    server_only: RegionTls,
+}
+
+impl Tls {
+    fn new(regions: &Regions) -> Result<Self, StartError> {
+        use crate::tls::{ClientAuth, ALPN_HTTP1, ALPN_MQTT};
+        Ok(Tls {
+            mqtt: RegionTls::new(regions.clone(), &[ALPN_MQTT])?,
+            credentials: RegionTls::new(regions.clone(), &[ALPN_HTTP1])?,
+            server_only: RegionTls::with_client_auth(
+                regions.clone(),
+                &[ALPN_HTTP1],
+                ClientAuth::None,
+            )?,
+        })
+    }
+}
+
 /// Starts the emulator; returns once every listener accepts and the ready file is written.
 pub async fn start(config: Config) -> Result<Running, StartError> {
     let cfg = config.clone();
@@ -139,25 +218,10 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         .await
         .map_err(|e| StartError::Internal(e.to_string()))??;
     let emulator = regions.default_emulator();
-    let (api, api_addr) = bind(config.api_addr).await?;
-    let (mqtt, mqtt_addr) = bind(config.mqtt_addr).await?;
-    let mut mqtt_extra = Vec::new();
-    for addr in &config.mqtt_extra_addrs {
-        mqtt_extra.push(bind(*addr).await?);
-    }
-    let mut mqtt_addrs = vec![mqtt_addr.to_string()];
-    mqtt_addrs.extend(mqtt_extra.iter().map(|(_, a)| a.to_string()));
-    let (creds, creds_addr) = bind(config.credentials_addr).await?;
-    let (ws, ws_addr) = bind(config.ws_addr).await?;
-    let (jobs, jobs_addr) = bind(config.jobs_addr).await?;
+    let listeners = Listeners::bind(&config).await?;
+    let ready = listeners.ready(&config, &emulator, &regions);
     let (shutdown, watch_rx) = watch::channel(false);
-    let tls = RegionTls::new(regions.clone(), &[crate::tls::ALPN_MQTT])?;
-    let https = RegionTls::new(regions.clone(), &[crate::tls::ALPN_HTTP1])?;
-    let wss = RegionTls::with_client_auth(
-        regions.clone(),
-        &[crate::tls::ALPN_HTTP1],
-        crate::tls::ClientAuth::None,
-    )?;
+    let tls = Tls::new(&regions)?;
     let brokers = crate::mqtt::Brokers::default();
     let engines = RulesEngines::default();
     let region_tasks = Arc::new(Mutex::new(Vec::new()));
@@ -167,69 +231,20 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         region_tasks.clone(),
         watch_rx.clone(),
     ));
-    let api_url = format!("http://{}", advertised(api_addr));
+    let api_url = ready.api_url.clone();
     regions.on_open(Arc::new(move |_: &str, emulator: &Emulator| {
         emulator.lambda.set_endpoint(api_url.clone());
         emulator.jobs.set_endpoint(api_url.clone());
     }));
+    let default = regions.default_region();
     let broker = brokers
-        .get(regions.default_region())
+        .get(default)
         .ok_or_else(|| StartError::Internal("no broker for the default region".into()))?;
     let rules = lock(&engines)
-        .get(regions.default_region())
+        .get(default)
         .cloned()
         .ok_or_else(|| StartError::Internal("no rules engine for the default region".into()))?;
-    let mut tasks = vec![
-        tokio::spawn(crate::api::serve(api, regions.clone(), watch_rx.clone())),
-        tokio::spawn(crate::mqtt::serve(
-            mqtt,
-            brokers.clone(),
-            tls.clone(),
-            watch_rx.clone(),
-        )),
-        tokio::spawn(crate::credentials::serve(creds, https, watch_rx.clone())),
-        tokio::spawn(crate::api::jobs_endpoint::serve(
-            jobs,
-            regions.clone(),
-            wss.clone(),
-            watch_rx.clone(),
-        )),
-        tokio::spawn(crate::mqtt::websocket::serve(
-            ws,
-            crate::mqtt::websocket::WebSockets {
-                brokers: brokers.clone(),
-                regions: regions.clone(),
-                tls: wss,
-            },
-            watch_rx.clone(),
-        )),
-    ];
-    for (listener, _) in mqtt_extra {
-        let serve = crate::mqtt::serve(listener, brokers.clone(), tls.clone(), watch_rx.clone());
-        tasks.push(tokio::spawn(serve));
-    }
-    let ready = ReadyInfo {
-        api_url: format!("http://{}", advertised(api_addr)),
-        mqtt_host: advertised(mqtt_addr).ip().to_string(),
-        mqtt_port: mqtt_addr.port(),
-        mqtt_addrs,
-        credentials_url: format!("https://{}", advertised(creds_addr)),
-        mqtt_ws_url: format!(
-            "wss://{}{}",
-            advertised(ws_addr),
-            crate::mqtt::websocket::PATH
-        ),
-        mqtt_ws_port: ws_addr.port(),
-        jobs_url: format!("https://{}", advertised(jobs_addr)),
-        jobs_endpoint: emulator.endpoints.jobs.clone(),
-        root_ca_path: emulator.root_ca_path.display().to_string(),
-        region: config.region.clone(),
-        account_id: config.account_id.clone(),
-        data_ats_endpoint: emulator.endpoints.data_ats.clone(),
-        credentials_endpoint: emulator.endpoints.credentials.clone(),
-        data_dir: config.resolved_data_dir().map(|d| d.display().to_string()),
-        regions: regions.names(),
-    };
+    let tasks = serve_fronts(listeners, &regions, &brokers, tls, &watch_rx);
     let ready_files = ReadyFiles::new(&config, ready.clone());
     ready_files.write()?;
     regions.on_open(ready_files.hook());
@@ -244,6 +259,49 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         tasks,
         region_tasks,
     })
+}
+
+/// One task per listener: the API, MQTT (each address), the credentials provider, MQTT
+/// over WebSockets and the iot:Jobs endpoint.
+fn serve_fronts(
+    listeners: Listeners,
+    regions: &Regions,
+    brokers: &crate::mqtt::Brokers,
+    tls: Tls,
+    stop: &watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    use crate::mqtt::websocket::{self, WebSockets};
+    let websockets = WebSockets {
+        brokers: brokers.clone(),
+        regions: regions.clone(),
+        tls: tls.server_only.clone(),
+    };
+    let (jobs, jobs_tls) = (listeners.jobs.0, tls.server_only);
+    let mut tasks = vec![
+        tokio::spawn(crate::api::serve(
+            listeners.api.0,
+            regions.clone(),
+            stop.clone(),
+        )),
+        tokio::spawn(crate::credentials::serve(
+            listeners.credentials.0,
+            tls.credentials,
+            stop.clone(),
+        )),
+        tokio::spawn(websocket::serve(listeners.ws.0, websockets, stop.clone())),
+        tokio::spawn(crate::api::jobs_endpoint::serve(
+            jobs,
+            regions.clone(),
+            jobs_tls,
+            stop.clone(),
+        )),
+    ];
+    let mqtt = std::iter::once(listeners.mqtt).chain(listeners.mqtt_extra);
+    for (listener, _) in mqtt {
+        let serve = crate::mqtt::serve(listener, brokers.clone(), tls.mqtt.clone(), stop.clone());
+        tasks.push(tokio::spawn(serve));
+    }
+    tasks
 }
 
 /// Each region's rules engine, by region name.
@@ -283,53 +341,6 @@ fn attach_broker(
         lock(&engines).insert(region.to_string(), rules);
         brokers.insert(region, broker);
     })
-}
-
-/// The ready file (`--ready-file`) and the data directory's copy, for `iot-emulator env`.
-#[derive(Clone)]
-struct ReadyFiles {
-    paths: Vec<std::path::PathBuf>,
-    ready: Arc<Mutex<ReadyInfo>>,
-}
-
-impl ReadyFiles {
-    fn new(config: &Config, ready: ReadyInfo) -> Self {
-        let mut paths: Vec<_> = config.ready_file.iter().cloned().collect();
-        // The data directory always holds one, for `iot-emulator env`.
-        if let Some(dir) = config.resolved_data_dir() {
-            paths.push(dir.join(crate::exports::READY_FILE_NAME));
-        }
-        ReadyFiles {
-            paths,
-            ready: Arc::new(Mutex::new(ready)),
-        }
-    }
-
-    fn write(&self) -> std::io::Result<()> {
-        let json = serde_json::to_vec_pretty(&*lock(&self.ready)).unwrap_or_default();
-        for path in &self.paths {
-            bootstrap::write_atomically(path, &json)?;
-        }
-        Ok(())
-    }
-
-    /// Adds each region that opens to the files.
-    fn hook(&self) -> RegionHook {
-        let files = self.clone();
-        Arc::new(move |region: &str, _: &Emulator| {
-            {
-                let mut ready = lock(&files.ready);
-                if ready.regions.iter().any(|r| r == region) {
-                    return;
-                }
-                ready.regions.push(region.to_string());
-                ready.regions.sort();
-            }
-            if let Err(e) = files.write() {
-                tracing::warn!(%e, "the ready file could not be rewritten");
-            }
-        })
-    }
 }
 
 /// Starts, prints the ready line on stdout, and serves until `signal` completes.
